@@ -1,0 +1,51 @@
+"""The ``thinkgym`` command line (also ``python -m thinkgym``).
+
+Each sub-command is a module of its own that provides ``add_parser(subparsers)`` and sets
+``func`` on its parser; :data:`COMMANDS` lists them, in the order ``--help`` shows them. A user
+error (:class:`CLIError`, ``ValueError``, a missing file) prints one line and exits with 2;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS = [
+    "thinkgym.agents.cmd_envs",  # envs, sample, score
+]
+"""Modules that each add one or more sub-commands."""
+
+
+class CLIError(Exception):
+    """A user error that the CLI reports in one line, without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thinkgym", description="Reasoning envs with verifiable rewards, and a GRPO agent.")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        importlib.import_module(module).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as err:
+        if args.debug:
+            raise
+        print(f"thinkgym {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

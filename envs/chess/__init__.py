@@ -1,0 +1,1 @@
+"""The chess family: one module per task; importing this package registers them."""

@@ -1,0 +1,109 @@
+"""Shortest path in a weighted undirected graph given as an edge list.
+
+Prompt: the edges, one a line (``A - B (weight 3)``), and the two end nodes.
+Answer: a path of node names from the start to the goal, e.g. ``<answer>A -> D -> C</answer>``
+(``A, D, C`` and ``A D C`` also read). Reward 1.0 for any path of minimum total weight,
+0 for a longer path, a path using a missing edge or node, or the wrong ends.
+
+Difficulty: 1 = 5 or 6 nodes; 2 = 8 to 10 nodes; 3 = 12 to 16 nodes; weights 1..9.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from thinkgym.envs.graph.common import edge_list_text, missing_edge, parse_path, random_connected_graph
+from thinkgym.envs.registry import register_task
+from thinkgym.rewards.verdict import Verdict
+
+_LEVELS = {1: (5, 6), 2: (8, 10), 3: (12, 16)}  # difficulty -> node count range
+
+
+@dataclass(frozen=True)
+class ShortestPathConfig:
+    difficulty: int = 1
+    min_nodes: int | None = None
+    """Fewest nodes (default from difficulty)."""
+    max_nodes: int | None = None
+    """Most nodes (default from difficulty)."""
+    max_weight: int = 9
+    """Edge weights are drawn from 1..max_weight."""
+    edge_factor: float = 0.6
+    """Extra edges beyond a spanning tree, as a fraction of the node count."""
+
+    def __post_init__(self) -> None:
+        lo, hi = _LEVELS[self.difficulty]
+        if self.min_nodes is None:
+            object.__setattr__(self, "min_nodes", lo)
+        if self.max_nodes is None:
+            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
+        if not 3 <= self.min_nodes <= self.max_nodes <= 200:
+            raise ValueError(f"need 3 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
+        if not 1 <= self.max_weight <= 1000:
+            raise ValueError(f"max_weight must be in 1..1000, got {self.max_weight}")
+        if not 0 <= self.edge_factor <= 5:
+            raise ValueError(f"edge_factor must be in [0, 5], got {self.edge_factor}")
+
+
+@dataclass(frozen=True)
+class ShortestPathProblem:
+    prompt: str
+    answer: str
+    graph: nx.Graph
+    source: str
+    target: str
+    distance: int
+
+
+def generate(rng: np.random.Generator, config: ShortestPathConfig) -> ShortestPathProblem:
+    n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
+    graph = random_connected_graph(rng, n, extra_edges=round(config.edge_factor * n), max_weight=config.max_weight)
+    nodes = sorted(graph.nodes, key=lambda s: (len(s), s))
+    while True:
+        source, target = (nodes[int(i)] for i in rng.choice(n, size=2, replace=False))
+        if not graph.has_edge(source, target):  # a direct edge makes the question trivial
+            break
+    path = nx.dijkstra_path(graph, source, target)
+    distance = nx.path_weight(graph, path, "weight")
+    prompt = (
+        f"An undirected graph has these weighted edges:\n{edge_list_text(graph, weighted=True)}\n"
+        f"Find a path of minimum total weight from {source} to {target}. "
+        f"Answer with the node names in order, separated by ' -> ', e.g. <answer>{source} -> ... -> {target}</answer>."
+    )
+    return ShortestPathProblem(prompt, " -> ".join(path), graph, source, target, distance)
+
+
+def verify(problem: ShortestPathProblem, answer: str) -> Verdict:
+    path = parse_path(answer, problem.graph)
+    canonical = " -> ".join(path)
+    if path[0] != problem.source or path[-1] != problem.target:
+        return Verdict(0.0, f"the path must go from {problem.source} to {problem.target}", canonical)
+    gap = missing_edge(path, problem.graph)
+    if gap:
+        return Verdict(0.0, f"there is no edge {gap[0]} - {gap[1]}", canonical)
+    weight = nx.path_weight(problem.graph, path, "weight")
+    if weight != problem.distance:
+        return Verdict(0.0, f"the path weighs {weight}, the shortest weighs {problem.distance}", canonical)
+    return Verdict(1.0, canonical=canonical)
+
+
+def explain(problem: ShortestPathProblem) -> str:
+    """Dijkstra's algorithm, settling nodes in order of distance from the start."""
+    dist, prev = nx.dijkstra_predecessor_and_distance(problem.graph, problem.source)
+    lines = [f"Run Dijkstra from {problem.source}, settling nodes by distance:"]
+    for node, d in sorted(dist.items(), key=lambda kv: (kv[1], kv[0])):
+        via = f" via {prev[node][0]}" if prev[node] else ""
+        lines.append(f"{node}: {d}{via}")
+        if node == problem.target:
+            break
+    lines.append(f"The shortest distance to {problem.target} is {problem.distance}; follow the predecessors back.")
+    lines.append(f"Path: {problem.answer}")
+    return "\n".join(lines)
+
+
+ShortestPathEnv = register_task(
+    "thinkgym/ShortestPath-v0", family="graph", config=ShortestPathConfig, generate=generate, verify=verify, explain=explain
+)

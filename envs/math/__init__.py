@@ -1,0 +1,3 @@
+"""The math family: one module per task; importing this package registers them."""
+
+from thinkgym.envs.math import arithmetic  # noqa: F401

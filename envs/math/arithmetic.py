@@ -1,0 +1,134 @@
+"""Integer arithmetic: evaluate an expression with +, -, * and parentheses.
+
+Prompt: ``Compute the value of the expression: (7 - 3) * 5 + 2`` and the answer format.
+Answer: the integer value, e.g. ``<answer>22</answer>`` (a sign, digits, optional thousands
+commas). Reward 1.0 when the value is right, else 0.
+
+Difficulty: 1 = two or three small operands with + and -; 2 = three or four operands with *,
+and parentheses; 3 = five or six operands up to 99, negatives allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from thinkgym.envs.registry import register_task
+from thinkgym.rewards.verdict import InvalidAnswer, Verdict
+
+_LEVELS = {  # difficulty -> (min operands, max operands, largest operand, operators)
+    1: (2, 3, 20, "+-"),
+    2: (3, 4, 20, "+-*"),
+    3: (5, 6, 99, "+-*"),
+}
+
+
+@dataclass(frozen=True)
+class ArithmeticConfig:
+    difficulty: int = 1
+    min_operands: int | None = None
+    """Fewest numbers in the expression (default from difficulty)."""
+    max_operands: int | None = None
+    """Most numbers in the expression (default from difficulty)."""
+    max_value: int | None = None
+    """Largest operand (default from difficulty)."""
+
+    def __post_init__(self) -> None:
+        lo, hi, top, _ = _LEVELS[self.difficulty]
+        if self.min_operands is None:
+            object.__setattr__(self, "min_operands", lo)
+        if self.max_operands is None:
+            object.__setattr__(self, "max_operands", max(hi, self.min_operands))
+        if self.max_value is None:
+            object.__setattr__(self, "max_value", top)
+        if not 2 <= self.min_operands <= self.max_operands <= 12:
+            raise ValueError(
+                f"need 2 <= min_operands <= max_operands <= 12, got {self.min_operands} and {self.max_operands}"
+            )
+        if not 2 <= self.max_value <= 10**6:
+            raise ValueError(f"max_value must be in 2..1000000, got {self.max_value}")
+
+    @property
+    def operators(self) -> str:
+        return _LEVELS[self.difficulty][3]
+
+
+@dataclass(frozen=True)
+class ArithmeticProblem:
+    prompt: str
+    answer: str
+    expression: str
+    value: int
+    steps: tuple[str, ...]
+
+
+def generate(rng: np.random.Generator, config: ArithmeticConfig) -> ArithmeticProblem:
+    n = int(rng.integers(config.min_operands, config.max_operands + 1))
+    low = -config.max_value if config.difficulty >= 3 else 1
+    numbers = [int(rng.integers(low, config.max_value + 1)) for _ in range(n)]
+    text, value, steps = _build(rng, numbers, config.operators, parenthesise=config.difficulty >= 2)
+    prompt = (
+        f"Compute the value of the expression: {text}\n"
+        "Multiplication binds tighter than addition and subtraction. "
+        "Give the result as an integer, e.g. <answer>-42</answer>."
+    )
+    return ArithmeticProblem(prompt, str(value), text, value, tuple(steps))
+
+
+def _build(rng: np.random.Generator, numbers: list[int], ops: str, parenthesise: bool) -> tuple[str, int, list[str]]:
+    """Combine numbers left to right into an expression tree; return its text, value and the
+    evaluation steps in the order a person would do them (innermost first)."""
+    steps: list[str] = []
+    text, value, prec = _atom(numbers[0])
+    for number in numbers[1:]:
+        op = ops[int(rng.integers(len(ops)))]
+        rtext, rvalue, rprec = _atom(number)
+        if parenthesise and prec == 1 and op == "*" and rng.random() < 0.7:
+            text, prec = f"({text})", 3
+        elif prec == 1 and op == "*":
+            # Without parentheses, "a + b * c" would be read as a + (b * c): keep the tree
+            # faithful to the text by multiplying the right operand into the last term instead.
+            op = "+"
+        new_value = {"+": value + rvalue, "-": value - rvalue, "*": value * rvalue}[op]
+        steps.append(f"{value} {op} {_paren(rvalue)} = {new_value}")
+        text, value, prec = f"{text} {op} {rtext}", new_value, (2 if op == "*" else 1)
+    return text, value, steps
+
+
+def _atom(n: int) -> tuple[str, int, int]:
+    return (_paren(n), n, 3)
+
+
+def _paren(n: int) -> str:
+    return f"({n})" if n < 0 else str(n)
+
+
+_INT_RE = re.compile(r"^(?:=\s*)?([+-]?)\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?\.?$")
+
+
+def parse_integer(text: str) -> int:
+    """Read an integer answer: optional sign, digits with optional thousands commas."""
+    match = _INT_RE.match(text.strip().replace("\u2212", "-"))
+    if not match or len(text) > 64:
+        raise InvalidAnswer(f"expected an integer, got {text[:40]!r}")
+    return int(match.group(1) + match.group(2).replace(",", ""))
+
+
+def verify(problem: ArithmeticProblem, answer: str) -> Verdict:
+    value = parse_integer(answer)
+    if value == problem.value:
+        return Verdict(1.0, canonical=str(value))
+    return Verdict(0.0, f"{value} is not the value of the expression", canonical=str(value))
+
+
+def explain(problem: ArithmeticProblem) -> str:
+    lines = [f"Evaluate {problem.expression} step by step:"] + list(problem.steps)
+    lines.append(f"So the value is {problem.value}.")
+    return "\n".join(lines)
+
+
+ArithmeticEnv = register_task(
+    "thinkgym/Arithmetic-v0", family="math", config=ArithmeticConfig, generate=generate, verify=verify, explain=explain
+)

@@ -1,0 +1,40 @@
+"""thinkgym: Gymnasium text environments with verifiable rewards, and a GRPO agent.
+
+``import thinkgym`` registers every built-in env and every plugin env (entry-point group
+``thinkgym.envs``) with Gymnasium::
+
+    import gymnasium as gym, thinkgym
+    env = gym.make("thinkgym/ShortestPath-v0", difficulty=2)
+"""
+
+from thinkgym.envs import (
+    EnvInfo,
+    MultiTurnEnv,
+    ReasoningEnv,
+    SingleTurnEnv,
+    UnknownEnvError,
+    env_info,
+    list_envs,
+    load_plugins,
+    make,
+    register_env,
+    register_task,
+)
+
+__version__ = "0.1.0"
+
+load_plugins()
+
+__all__ = [
+    "EnvInfo",
+    "MultiTurnEnv",
+    "ReasoningEnv",
+    "SingleTurnEnv",
+    "UnknownEnvError",
+    "env_info",
+    "list_envs",
+    "load_plugins",
+    "make",
+    "register_env",
+    "register_task",
+]

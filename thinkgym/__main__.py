@@ -1,0 +1,3 @@
+from thinkgym.agents.cli import main
+
+raise SystemExit(main())
