@@ -1,0 +1,71 @@
+"""Helpers shared by the logic tasks: difficulty tables and reading ``name: value`` answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TypeVar
+
+from thinkgym.rewards.verdict import InvalidAnswer
+
+T = TypeVar("T")
+
+TRUTH_WORDS: dict[str, bool] = {
+    "true": True, "t": True, "1": True, "yes": True,
+    "false": False, "f": False, "0": False, "no": False,
+}
+"""How a truth value may be written in an answer (case-insensitive)."""
+
+
+def level(table: Mapping[int, T], difficulty: int) -> T:
+    """The row of a difficulty table, with a ValueError naming the known levels."""
+    if difficulty not in table:
+        raise ValueError(f"difficulty must be one of {sorted(table)}, got {difficulty!r}")
+    return table[difficulty]
+
+
+_ITEM_SPLIT = re.compile(r"\s*(?:[,;\n]|\band\b)\s*", re.IGNORECASE)
+_ITEM_RE = re.compile(
+    r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?:[:=]|->|\bis\b(?:\s+an?\b)?|\s)\s*(?:an?\s+)?(?P<value>[A-Za-z0-9_]+)\.?$",
+    re.IGNORECASE,
+)
+
+
+def parse_assignment(text: str, keys: Mapping[str, str], values: Mapping[str, T], *, what: str = "value") -> dict[str, T]:
+    """Read ``A: knight, B = knave; C is a knight`` into ``{"A": ..., "B": ..., "C": ...}``.
+
+    ``keys`` maps each accepted spelling (lower case) of a name to its canonical name;
+    ``values`` maps each accepted spelling (lower case) of a value to the value. Items are
+    separated by commas, semicolons, newlines or "and"; order and case do not matter. Every
+    canonical name must be given exactly once (the same value twice is tolerated).
+    Raises :class:`InvalidAnswer` with the reason otherwise.
+    """
+    items = [item for item in _ITEM_SPLIT.split(text.strip().strip("{}()[].")) if item]
+    if not items:
+        raise InvalidAnswer("the answer is empty")
+    wanted = set(keys.values())
+    if len(items) > 4 * len(wanted) + 4:
+        raise InvalidAnswer(f"the answer has {len(items)} items, expected {len(wanted)}")
+    result: dict[str, T] = {}
+    for item in items:
+        match = _ITEM_RE.match(item.strip())
+        if not match:
+            raise InvalidAnswer(f"cannot read {item[:30]!r}; write name: {what}")
+        key = keys.get(match.group("key").lower())
+        if key is None:
+            raise InvalidAnswer(f"unknown name {match.group('key')[:20]!r}")
+        value = values.get(match.group("value").lower())
+        if value is None:
+            raise InvalidAnswer(f"{match.group('value')[:20]!r} is not a valid {what} for {key}")
+        if key in result and result[key] != value:
+            raise InvalidAnswer(f"{key} is given two different values")
+        result[key] = value
+    missing = sorted(wanted - set(result))
+    if missing:
+        raise InvalidAnswer(f"no {what} given for {', '.join(missing)}")
+    return result
+
+
+def join_names(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
