@@ -1,0 +1,250 @@
+"""Per-task evaluation of a policy on held-out problems.
+
+Problems come from :func:`thinkgym.agents.splits.problem_stream` with split ``"eval"``: seeds
+from a stream that training never draws from, and only prompts whose hash puts them in the
+held-out share, so no evaluation prompt is ever a training prompt. The same ``seed``, tasks and
+``n`` give the same problems, so two policies evaluated alike are compared on the same set.
+
+Each problem gets one greedy completion (accuracy is greedy pass@1) and, with ``samples`` K > 1,
+K sampled ones (pass@k, maj@k). Completions are generated in batches through a
+:class:`Sampler`; a multi-turn env is played until its episode ends: after each turn the env's
+observation is the next user message, and only the unfinished episodes generate again.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import thinkgym
+from thinkgym.agents.metrics import summarize
+from thinkgym.agents.prompts import R1_SYSTEM_PROMPT, build_messages
+from thinkgym.agents.splits import problem_stream
+from thinkgym.rewards.format import format_reward
+
+Messages = list[dict[str, str]]
+MAX_EPISODE_TURNS = 64
+"""Hard stop for a multi-turn episode whose env never ends it (its own ``max_turns`` comes first)."""
+
+
+class Sampler(Protocol):
+    """Generates one completion per conversation: returns ``(text, number of new tokens)`` pairs."""
+
+    def __call__(self, conversations: Sequence[Messages], *, greedy: bool, seed: int) -> list[tuple[str, int]]: ...
+
+
+@dataclass(frozen=True)
+class EvalTask:
+    """One env of the evaluation set: its id, the levels to draw problems from, and env options."""
+
+    env_id: str
+    difficulties: tuple[int, ...] = (1,)
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        info = thinkgym.env_info(self.env_id)  # raises UnknownEnvError (a ValueError) with a suggestion
+        if not self.difficulties:
+            raise ValueError(f"{self.env_id}: no difficulty levels to evaluate")
+        for level in self.difficulties:
+            if not 1 <= level <= info.max_difficulty:
+                raise ValueError(f"{self.env_id}: difficulty must be in 1..{info.max_difficulty}, got {level}")
+
+
+def tasks_for(env_ids: Sequence[str], difficulty: int | str) -> list[EvalTask]:
+    """Eval tasks for ``env_ids`` at one ``difficulty`` or at every level (``"all"``)."""
+    tasks = []
+    for env_id in env_ids:
+        if difficulty == "all":
+            levels = tuple(range(1, thinkgym.env_info(env_id).max_difficulty + 1))
+        else:
+            levels = (int(difficulty),)
+        tasks.append(EvalTask(env_id, levels))
+    return tasks
+
+
+@dataclass
+class Episode:
+    """One greedy or sampled attempt at one problem, played to its end."""
+
+    env: Any
+    own_env: bool
+    env_id: str
+    difficulty: int
+    seed: int
+    prompt: str
+    answer: str
+    kind: str
+    sample: int
+    messages: Messages
+    completions: list[str] = field(default_factory=list)
+    observations: list[str] = field(default_factory=list)
+    tokens: int = 0
+    reward: float = 0.0
+    done: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+    max_turns: int = MAX_EPISODE_TURNS
+
+    def open(self, make_env: Callable[[int], Any]) -> Any:
+        """Give a multi-turn episode its own env, reset to its problem; returns the env."""
+        self.env = make_env(self.difficulty)
+        _, info = self.env.reset(seed=self.seed)
+        self.max_turns = min(MAX_EPISODE_TURNS, int(info.get("max_turns", MAX_EPISODE_TURNS)))
+        return self.env
+
+    def advance(self, text: str, num_tokens: int) -> None:
+        """Step the env with one completion; a single-turn env is reset to this problem first."""
+        if not self.own_env:
+            self.env.reset(seed=self.seed)
+        observation, reward, terminated, truncated, info = self.env.step(text)
+        self.completions.append(text)
+        self.tokens += int(num_tokens)
+        self.reward += float(reward)
+        self.info = info
+        self.done = terminated or truncated or len(self.completions) >= self.max_turns
+        if not self.done:
+            self.observations.append(observation)
+            self.messages = [*self.messages, {"role": "assistant", "content": text}, {"role": "user", "content": observation}]
+
+    def record(self) -> dict[str, Any]:
+        """The line of ``completions.jsonl`` for this episode (the input of :func:`summarize`)."""
+        success = self.info.get("success", self.info.get("correct"))
+        correct = bool(success) if success is not None else self.reward >= 1.0
+        record = {
+            "env_id": self.env_id,
+            "difficulty": self.difficulty,
+            "seed": self.seed,
+            "kind": self.kind,
+            "sample": self.sample,
+            "prompt": self.prompt,
+            "answer": self.answer,
+            "completion": self.completions[0] if self.completions else "",
+            "extracted": self.info.get("extracted"),
+            "canonical": self.info.get("canonical"),
+            "correct": correct,
+            "reward": self.reward,
+            "reason": self.info.get("reason", ""),
+            "format": sum(map(format_reward, self.completions)) / max(1, len(self.completions)),
+            "tokens": self.tokens,
+            "turns": len(self.completions),
+        }
+        if len(self.completions) > 1 or self.observations:
+            record["transcript"] = self.messages[1:] + ([{"role": "assistant", "content": self.completions[-1]}] if self.done else [])
+        return record
+
+
+def _split_count(n: int, parts: int) -> list[int]:
+    return [n // parts + (i < n % parts) for i in range(parts)]
+
+
+def _make_env(task: EvalTask, level: int) -> Any:
+    return thinkgym.make(task.env_id, difficulty=level, disable_env_checker=True, **dict(task.kwargs))
+
+
+def _episodes(task: EvalTask, n: int, samples: int, seed: int, system_prompt: str | None) -> tuple[list[Episode], list[Any]]:
+    """The episodes of one task (n problems spread over its levels, greedy plus K samples each)
+    and the envs opened for them. Single-turn episodes share one env per level; a multi-turn
+    episode gets its own env when :meth:`Episode.open` is called."""
+    episodes, envs = [], []
+    multi_turn = thinkgym.env_info(task.env_id).multi_turn
+    attempts = [("greedy", 0)] + ([("sample", i) for i in range(samples)] if samples > 1 else [])
+    for level, count in zip(task.difficulties, _split_count(n, len(task.difficulties))):
+        if count == 0:
+            continue
+        env = _make_env(task, level)
+        envs.append(env)
+        for ref in itertools.islice(problem_stream(env, task.env_id, "eval", seed, level), count):
+            for kind, index in attempts:
+                episodes.append(
+                    Episode(
+                        None if multi_turn else env, multi_turn, task.env_id, level, ref.seed, ref.prompt, ref.answer,
+                        kind, index, build_messages(ref.prompt, system_prompt), max_turns=MAX_EPISODE_TURNS if multi_turn else 1,
+                    )
+                )
+    return episodes, envs
+
+
+def _batch_seed(seed: int, *counters: int) -> int:
+    return int(np.random.SeedSequence([int(seed), 0x5A4D, *counters]).generate_state(1)[0])
+
+
+def play(episodes: Sequence[Episode], sampler: Sampler, *, batch_size: int, seed: int, on_done: Callable[[], None] = lambda: None) -> None:
+    """Generate and step until every episode is done, in batches of similar-length conversations."""
+    calls = itertools.count()
+    while active := [e for e in episodes if not e.done]:
+        for greedy in (True, False):
+            group = sorted((e for e in active if (e.kind == "greedy") == greedy), key=lambda e: sum(len(m["content"]) for m in e.messages))
+            for start in range(0, len(group), batch_size):
+                chunk = group[start : start + batch_size]
+                outputs = sampler([e.messages for e in chunk], greedy=greedy, seed=_batch_seed(seed, next(calls)))
+                if len(outputs) != len(chunk):
+                    raise RuntimeError(f"the sampler returned {len(outputs)} completions for {len(chunk)} conversations")
+                for episode, (text, num_tokens) in zip(chunk, outputs):
+                    episode.advance(text, num_tokens)
+                    if episode.done:
+                        on_done()
+
+
+@dataclass
+class EvalResult:
+    results: dict[str, Any]
+    records: list[dict[str, Any]]
+
+
+def evaluate(
+    sampler: Sampler,
+    tasks: Sequence[EvalTask],
+    *,
+    model_name: str,
+    n: int = 100,
+    samples: int = 1,
+    seed: int = 0,
+    batch_size: int = 32,
+    system_prompt: str | None = R1_SYSTEM_PROMPT,
+    progress: bool = True,
+) -> EvalResult:
+    """Evaluate on ``n`` held-out problems per task; returns ``results.json``'s dict and the records."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if len({t.env_id for t in tasks}) != len(tasks):
+        raise ValueError("each env may appear only once in an evaluation")
+    records: list[dict[str, Any]] = []
+    task_results: dict[str, Any] = {}
+    total = n * len(tasks) * (1 + (samples if samples > 1 else 0))
+    with tqdm(total=total, desc="eval", unit="ep", disable=not progress, dynamic_ncols=True) as bar:
+        for index, task in enumerate(tasks):
+            bar.set_postfix_str(task.env_id)
+            episodes, envs = _episodes(task, n, samples, seed, system_prompt)
+            # Multi-turn episodes each hold an env (maybe an engine process): play them in waves.
+            wave = batch_size if thinkgym.env_info(task.env_id).multi_turn else max(1, len(episodes))
+            try:
+                for start in range(0, len(episodes), wave):
+                    part = episodes[start : start + wave]
+                    opened = [e.open(functools.partial(_make_env, task)) for e in part if e.own_env]
+                    try:
+                        play(part, sampler, batch_size=batch_size, seed=_batch_seed(seed, index, start), on_done=lambda: bar.update(1))
+                    finally:
+                        for env in opened:
+                            env.close()
+            finally:
+                for env in envs:
+                    env.close()
+            task_records = [e.record() for e in episodes]
+            records.extend(task_records)
+            task_results[task.env_id] = summarize(task_records, multi_turn=thinkgym.env_info(task.env_id).multi_turn)
+    accuracies = [t["accuracy"] for t in task_results.values()]
+    results = {
+        "model": model_name,
+        "tasks": task_results,
+        "mean_accuracy": sum(accuracies) / len(accuracies) if accuracies else 0.0,
+    }
+    return EvalResult(results, records)

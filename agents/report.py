@@ -1,0 +1,186 @@
+"""Evaluation reports: ``results.json``, a Markdown table, bar charts, and before/after comparisons.
+
+An evaluation directory holds ``results.json`` (shape below), ``results.md``, ``accuracy.png``
+(per-task accuracy with 95% error bars), ``completions.jsonl`` (one scored episode a line) and
+``settings.json`` (how the evaluation was run)::
+
+    {"model": str,
+     "tasks": {env_id: {"accuracy": float, "n": int, "ci95": [lo, hi], "pass@k": {k: float},
+                        "maj@k": {k: float}, "mean_reward": float, "format_rate": float,
+                        "mean_completion_tokens": float, "multi_turn": bool,
+                        "by_difficulty": {level: {...the same metrics...}}}},
+     "mean_accuracy": float}
+
+Charts are drawn with matplotlib's Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from thinkgym.agents.metrics import difference_interval
+
+RESULTS_KEYS = ("model", "tasks", "mean_accuracy")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def short_name(env_id: str) -> str:
+    """``"thinkgym/ShortestPath-v0"`` -> ``"ShortestPath"``, for table rows and chart labels."""
+    return env_id.split("/")[-1].rsplit("-v", 1)[0]
+
+
+def load_results(path: str | os.PathLike) -> dict[str, Any]:
+    """Read ``results.json`` from an evaluation directory (or the file itself) and check its shape."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no results.json at {path} (run `thinkgym eval --out DIR` first)")
+    results = json.loads(path.read_text(encoding="utf-8"))
+    missing = [k for k in RESULTS_KEYS if k not in results]
+    if missing:
+        raise ValueError(f"{path} is not a thinkgym results file: missing {', '.join(missing)}")
+    return results
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _ci(ci: Sequence[float]) -> str:
+    return f"[{_pct(ci[0])}, {_pct(ci[1])}]"
+
+
+def markdown_table(results: Mapping[str, Any]) -> str:
+    """Per-task table: accuracy with 95% CI, pass@k, maj@k, format rate, mean length (percentages)."""
+    tasks = results["tasks"]
+    ks = sorted({k for t in tasks.values() for k in t["pass@k"]}, key=int)
+    majs = sorted({k for t in tasks.values() for k in t.get("maj@k", {})}, key=int)
+    head = ["task", "n", "accuracy", "95% CI", *(f"pass@{k}" for k in ks), *(f"maj@{k}" for k in majs), "format", "tokens"]
+    lines = [f"Model: `{results['model']}`", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for env_id, t in tasks.items():
+        label = short_name(env_id) + (" (multi-turn: success; mean return " + _pct(t["mean_return"]) + ")" if t.get("multi_turn") else "")
+        row = [label, str(t["n"]), _pct(t["accuracy"]), _ci(t["ci95"])]
+        row += [_pct(t["pass@k"][k]) if k in t["pass@k"] else "-" for k in ks]
+        row += [_pct(t["maj@k"][k]) if k in t.get("maj@k", {}) else "-" for k in majs]
+        row += [_pct(t["format_rate"]), f"{t['mean_completion_tokens']:.0f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", f"Mean accuracy over {len(tasks)} tasks: {_pct(results['mean_accuracy'])}%", ""]
+    levels = [(env_id, level, d) for env_id, t in tasks.items() for level, d in t["by_difficulty"].items()]
+    if len({level for _, level, _ in levels}) > 1 or len(levels) > len(tasks):
+        lines += ["By difficulty:", "", "| task | level | n | accuracy | 95% CI |", "|---|---|---|---|---|"]
+        lines += [f"| {short_name(e)} | {lv} | {d['n']} | {_pct(d['accuracy'])} | {_ci(d['ci95'])} |" for e, lv, d in levels]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def bar_chart(results: Mapping[str, Any], path: str | os.PathLike) -> Path:
+    """Per-task accuracy bars with 95% CI error bars, saved as a PNG."""
+    plt = _pyplot()
+    tasks = results["tasks"]
+    names = [short_name(e) for e in tasks]
+    acc = [100 * t["accuracy"] for t in tasks.values()]
+    err = [[100 * (t["accuracy"] - t["ci95"][0]) for t in tasks.values()], [100 * (t["ci95"][1] - t["accuracy"]) for t in tasks.values()]]
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(names) + 1.5), 4.0))
+    ax.bar(range(len(names)), acc, yerr=err, capsize=4, color="tab:blue")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{results['model']}: held-out accuracy (mean {_pct(results['mean_accuracy'])}%)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def write_eval(out_dir: str | os.PathLike, results: Mapping[str, Any], records: Iterable[Mapping[str, Any]], settings: Mapping[str, Any]) -> dict[str, Path]:
+    """Write an evaluation directory; returns the paths written by kind."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "results": out / "results.json",
+        "table": out / "results.md",
+        "chart": out / "accuracy.png",
+        "completions": out / "completions.jsonl",
+        "settings": out / "settings.json",
+    }
+    _atomic_write(paths["completions"], "".join(json.dumps(r) + "\n" for r in records))
+    _atomic_write(paths["settings"], json.dumps(dict(settings), indent=2) + "\n")
+    _atomic_write(paths["table"], markdown_table(results))
+    bar_chart(results, paths["chart"])
+    _atomic_write(paths["results"], json.dumps(results, indent=2) + "\n")
+    return paths
+
+
+# -- comparisons ------------------------------------------------------------------------------
+def compare_rows(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per task present in both results: accuracies, CIs, delta and its 95% CI."""
+    rows = []
+    for env_id, a in before["tasks"].items():
+        b = after["tasks"].get(env_id)
+        if b is None:
+            continue
+        lo, hi = difference_interval(a["accuracy"], a["ci95"], b["accuracy"], b["ci95"])
+        rows.append({"task": env_id, "n": (a["n"], b["n"]), "before": a["accuracy"], "before_ci": a["ci95"],
+                     "after": b["accuracy"], "after_ci": b["ci95"], "delta": b["accuracy"] - a["accuracy"], "delta_ci": [lo, hi]})
+    if not rows:
+        raise ValueError("the two evaluations share no task")
+    return rows
+
+
+def compare_table(before: Mapping[str, Any], after: Mapping[str, Any], labels: tuple[str, str] = ("before", "after")) -> str:
+    """Markdown table of per-task accuracy before and after, with deltas and 95% CIs (points)."""
+    rows = compare_rows(before, after)
+    a, b = labels
+    lines = [f"`{a}`: {before['model']}  ", f"`{b}`: {after['model']}", "",
+             f"| task | n | {a} | 95% CI | {b} | 95% CI | delta | delta 95% CI |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        n = str(r["n"][0]) if r["n"][0] == r["n"][1] else f"{r['n'][0]}/{r['n'][1]}"
+        lines.append(f"| {short_name(r['task'])} | {n} | {_pct(r['before'])} | {_ci(r['before_ci'])} | {_pct(r['after'])} | "
+                     f"{_ci(r['after_ci'])} | {100 * r['delta']:+.1f} | [{100 * r['delta_ci'][0]:+.1f}, {100 * r['delta_ci'][1]:+.1f}] |")
+    mean_a = sum(r["before"] for r in rows) / len(rows)
+    mean_b = sum(r["after"] for r in rows) / len(rows)
+    lines += [f"| **mean** | | {_pct(mean_a)} | | {_pct(mean_b)} | | {100 * (mean_b - mean_a):+.1f} | |", "",
+              "Accuracy is greedy pass@1 in percent; CIs are Wilson 95% intervals, the delta's is Newcombe's "
+              "(independent-samples, so conservative for the same problems evaluated twice).", ""]
+    return "\n".join(lines)
+
+
+def compare_chart(before: Mapping[str, Any], after: Mapping[str, Any], path: str | os.PathLike, labels: tuple[str, str] = ("before", "after")) -> Path:
+    """Grouped bars, before and after per task, with 95% CI error bars, saved as a PNG."""
+    plt = _pyplot()
+    rows = compare_rows(before, after)
+    xs = range(len(rows))
+    width = 0.38
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(rows) + 1.5), 4.0))
+    for offset, key, label, color in ((-width / 2, "before", labels[0], "tab:gray"), (width / 2, "after", labels[1], "tab:blue")):
+        vals = [100 * r[key] for r in rows]
+        err = [[100 * (r[key] - r[f"{key}_ci"][0]) for r in rows], [100 * (r[f"{key}_ci"][1] - r[key]) for r in rows]]
+        ax.bar([x + offset for x in xs], vals, width, yerr=err, capsize=3, label=label, color=color)
+    ax.set_xticks(list(xs), [short_name(r["task"]) for r in rows], rotation=30, ha="right")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend()
+    ax.set_title("held-out accuracy per task (95% CI)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
