@@ -19,6 +19,7 @@ Multi-turn tasks subclass :class:`MultiTurnEnv`.
 from __future__ import annotations
 
 import dataclasses
+import os
 import string
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol
@@ -29,7 +30,7 @@ from gymnasium import spaces
 
 from thinkgym.rewards.extract import AnswerNotFound, extract_answer
 from thinkgym.rewards.format import format_reward
-from thinkgym.rewards.guard import MAX_COMPLETION_CHARS, guarded_verify
+from thinkgym.rewards.guard import DEFAULT_TIME_LIMIT, MAX_COMPLETION_CHARS, guarded_verify, shared_pool
 from thinkgym.rewards.verdict import Verdict
 
 PRINTABLE = frozenset(string.printable)
@@ -84,6 +85,11 @@ class ReasoningEnv(gym.Env[str, str]):
     boxed_fallback: ClassVar[bool] = False
     """Accept the last ``\\boxed{...}`` when there is no answer block."""
     config_cls: ClassVar[type]
+    verify_time_limit: ClassVar[float | None] = DEFAULT_TIME_LIMIT
+    """Seconds one verification may take before it scores 0 (see :mod:`thinkgym.rewards.guard`)."""
+    isolate_verifier: ClassVar[bool] = False
+    """Run the verifier in the shared worker-process pool (memory cap, killable); also forced on
+    for every env by the env var ``THINKGYM_ISOLATE_VERIFIERS=1``."""
 
     def __init__(self, difficulty: int = 1, **options: Any) -> None:
         self.config = config_from_kwargs(self.config_cls, difficulty, self.max_difficulty, options)
@@ -147,8 +153,13 @@ class SingleTurnEnv(ReasoningEnv):
     def verify(self, answer: str) -> Verdict:
         """Score an answer text (already extracted from the completion) for the current problem."""
         self._require_problem()
-        verdict, _ = guarded_verify(type(self).task_verify, self.problem, answer)
-        return verdict
+        return self._guarded(answer)[0]
+
+    def _guarded(self, answer: str) -> tuple[Verdict, bool]:
+        verify = type(self).task_verify
+        if self.isolate_verifier or os.environ.get("THINKGYM_ISOLATE_VERIFIERS") == "1":
+            return shared_pool().verify(verify, self.problem, answer)
+        return guarded_verify(verify, self.problem, answer, time_limit=self.verify_time_limit)
 
     def explain(self) -> str:
         """A worked derivation for the current problem that ends in the reference answer."""
@@ -177,7 +188,7 @@ class SingleTurnEnv(ReasoningEnv):
             except AnswerNotFound as err:
                 verdict = Verdict(0.0, str(err))
             else:
-                verdict, info["parsed"] = guarded_verify(type(self).task_verify, self.problem, info["extracted"])
+                verdict, info["parsed"] = self._guarded(info["extracted"])
         info["canonical"] = verdict.canonical
         info["correct"] = verdict.score >= 1.0
         info["reason"] = verdict.reason
