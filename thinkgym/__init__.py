@@ -20,6 +20,7 @@ from thinkgym.envs import (
     register_env,
     register_task,
 )
+from thinkgym.scoring import score
 
 __version__ = "0.1.0"
 
@@ -37,4 +38,5 @@ __all__ = [
     "make",
     "register_env",
     "register_task",
+    "score",
 ]
