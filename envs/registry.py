@@ -94,7 +94,8 @@ def register_task(
 ) -> type[SingleTurnEnv]:
     """Turn a task core into a single-turn env class and register it: the one line a task
     module needs. Returns the env class; assign it to a module-level name so that Gymnasium's
-    ``"module:Class"`` entry point finds it (``ShortestPathEnv = register_task(...)``).
+    ``"module:Class"`` entry point finds it (``ShortestPathEnv = register_task(...)``); the
+    class is also bound in its module under the name derived from the id (``ShortestPathEnv``).
     """
     class_name = env_id.split("/")[-1].split("-v")[0] + "Env"
     module = getattr(generate, "__module__", __name__)
@@ -116,6 +117,12 @@ def register_task(
             "task_from_options": staticmethod(from_options) if from_options else None,
         },
     )
+    # Bind the class under its own name in the task module, so that Gymnasium's
+    # "module:Class" entry point (and pickle) find it whatever name the module assigns it to.
+    import sys
+
+    if module in sys.modules:
+        setattr(sys.modules[module], class_name, env_cls)
     return register_env(env_id, env_cls)  # type: ignore[return-value]
 
 
