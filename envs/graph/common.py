@@ -44,18 +44,20 @@ def random_connected_graph(
     return graph
 
 
-def edge_list_text(graph: nx.Graph, weighted: bool) -> str:
-    """One edge a line, ``A - B (weight 3)`` or ``A - B``; ``->`` for directed graphs."""
+def edge_list_text(graph: nx.Graph, weighted: bool, label: str = "weight") -> str:
+    """One edge a line, ``A - B (weight 3)`` or ``A - B``; ``->`` for directed graphs.
+
+    ``label`` names the edge attribute shown for weighted graphs (e.g. "capacity")."""
     arrow = "->" if graph.is_directed() else "-"
     lines = []
     for u, v, data in sorted(graph.edges(data=True)):
         if not graph.is_directed() and v < u:
             u, v = v, u
-        lines.append(f"{u} {arrow} {v} (weight {data['weight']})" if weighted else f"{u} {arrow} {v}")
+        lines.append(f"{u} {arrow} {v} ({label} {data[label]})" if weighted else f"{u} {arrow} {v}")
     return "\n".join(sorted(lines, key=lambda s: (len(s.split()[0]), s)))
 
 
-_SEPARATORS = re.compile(r"\s*(?:->|=>|\u2192|,|;|\s)\s*")
+_SEPARATORS = re.compile(r"\s*(?:-+>|=>|\u2192|-|,|;|\s)\s*")
 
 
 def parse_path(text: str, graph: nx.Graph) -> list[str]:
@@ -84,3 +86,132 @@ def missing_edge(path: list[str], graph: nx.Graph) -> tuple[str, str] | None:
         if not graph.has_edge(u, v):
             return (u, v)
     return None
+
+
+def node_key(node: str) -> tuple[int, str]:
+    """Sort key for node names: A..Z before AA, AB, ..."""
+    return (len(node), node)
+
+
+def sorted_nodes(nodes) -> list[str]:
+    return sorted(nodes, key=node_key)
+
+
+def nodes_text(graph: nx.Graph) -> str:
+    """``A, B, C, ...``: the prompts list the nodes, so isolated ones are not missed."""
+    return ", ".join(sorted_nodes(graph.nodes))
+
+
+def random_dag(rng: np.random.Generator, n: int, edges: int) -> nx.DiGraph:
+    """A directed acyclic graph on ``node_names(n)`` with up to ``edges`` edges, each from an
+    earlier to a later node of a hidden random order (so the names give no hint of the order)."""
+    names = node_names(n)
+    order = [names[i] for i in rng.permutation(n)]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names)
+    for _ in range(min(edges, n * (n - 1) // 2)):
+        while True:
+            i, j = sorted(int(k) for k in rng.choice(n, size=2, replace=False))
+            if not graph.has_edge(order[i], order[j]):
+                graph.add_edge(order[i], order[j])
+                break
+    return graph
+
+
+def random_graph(rng: np.random.Generator, n: int, edges: int, directed: bool = False) -> nx.Graph:
+    """A uniformly random simple graph (or digraph, without antiparallel pairs) on
+    ``node_names(n)`` with ``edges`` edges (fewer if the graph fills up)."""
+    names = node_names(n)
+    graph = nx.DiGraph() if directed else nx.Graph()
+    graph.add_nodes_from(names)
+    for _ in range(min(edges, n * (n - 1) // 2)):
+        while True:
+            u, v = (names[int(k)] for k in rng.choice(n, size=2, replace=False))
+            if not graph.has_edge(u, v) and not graph.has_edge(v, u):
+                graph.add_edge(u, v)
+                break
+    return graph
+
+
+_INT_RE = re.compile(r"^(?:[a-z ]{0,40}[:=]\s*)?(-?\d{1,9})(?:\s+[a-z]+){0,3}\.?$", re.IGNORECASE)
+
+
+def parse_int(text: str) -> int:
+    """Read an integer answer: ``7``, ``7 components``, ``total weight: 7``, ``= 7``."""
+    match = _INT_RE.match(text.strip())
+    if not match:
+        raise InvalidAnswer(f"expected an integer, got {text[:40]!r}")
+    return int(match.group(1))
+
+
+_COLOUR_RE = re.compile(r"([A-Za-z]{1,2})\s*[=:]\s*(\d{1,3})")
+_COLOUR_GAPS = re.compile(r"^[\s,;]*$")
+
+
+def parse_colouring(text: str, graph: nx.Graph) -> dict[str, int]:
+    """Read ``A=1, B=2, C=1`` (``:`` for ``=`` and any of ``,;`` or spaces between entries).
+
+    Raises :class:`InvalidAnswer` on stray text, unknown or repeated nodes, or missing nodes.
+    """
+    lookup = {str(node).upper(): node for node in graph.nodes}
+    colouring: dict[str, int] = {}
+    position = 0
+    for match in _COLOUR_RE.finditer(text):
+        if not _COLOUR_GAPS.match(text[position : match.start()]):
+            raise InvalidAnswer(f"cannot read {text[position:match.start()][:20]!r}; write A=1, B=2, ...")
+        position = match.end()
+        node = lookup.get(match.group(1).upper())
+        if node is None:
+            raise InvalidAnswer(f"node {match.group(1)!r} is not in the graph")
+        if node in colouring:
+            raise InvalidAnswer(f"node {node} is coloured twice")
+        colouring[node] = int(match.group(2))
+    if not _COLOUR_GAPS.match(text[position:]):
+        raise InvalidAnswer(f"cannot read {text[position:][:20]!r}; write A=1, B=2, ...")
+    missing = sorted_nodes(set(graph.nodes) - set(colouring))
+    if missing:
+        raise InvalidAnswer(f"no colour for node(s) {', '.join(missing[:5])}")
+    return colouring
+
+
+def colouring_text(colouring: dict[str, int]) -> str:
+    return ", ".join(f"{node}={colouring[node]}" for node in sorted_nodes(colouring))
+
+
+def parse_cycle(text: str, graph: nx.Graph) -> list[str]:
+    """Read a cycle written as a path (``A -> B -> C`` or ``A -> B -> C -> A``); return its
+    nodes without the repeated first node. Raises :class:`InvalidAnswer` on unknown nodes."""
+    nodes = parse_path(text, graph)
+    if len(nodes) > 1 and nodes[0] == nodes[-1]:
+        nodes = nodes[:-1]
+    return nodes
+
+
+def cycle_problem(cycle: list[str], graph: nx.Graph) -> str:
+    """Why ``cycle`` (nodes without the repeated first one) is not a simple cycle of ``graph``,
+    or "" when it is one."""
+    shortest = 2 if graph.is_directed() else 3
+    if len(cycle) < shortest:
+        return f"a cycle needs at least {shortest} distinct nodes"
+    if len(set(cycle)) != len(cycle):
+        return "a node repeats: a simple cycle visits each node once"
+    gap = missing_edge(cycle + [cycle[0]], graph)
+    if gap:
+        arrow = "->" if graph.is_directed() else "-"
+        return f"there is no edge {gap[0]} {arrow} {gap[1]}"
+    return ""
+
+
+def add_back_edge(rng: np.random.Generator, graph: nx.DiGraph, min_cycle: int = 3) -> None:
+    """Close a directed cycle in ``graph``: add ``v -> u`` for a random pair where ``u``
+    reaches ``v``, making the cycle at least ``min_cycle`` long when the graph allows it."""
+    lengths = dict(nx.all_pairs_shortest_path_length(graph))
+    pairs = sorted((d, node_key(u), node_key(v), u, v) for u in lengths for v, d in lengths[u].items() if d >= 1)
+    if not pairs:  # no edges at all: make a 3-cycle out of the first three nodes
+        a, b, c = sorted_nodes(graph.nodes)[:3]
+        graph.add_edges_from([(a, b), (b, c), (c, a)])
+        return
+    floor = min(min_cycle - 1, pairs[-1][0])
+    candidates = [(u, v) for d, _, _, u, v in pairs if d >= floor]
+    u, v = candidates[int(rng.integers(len(candidates)))]
+    graph.add_edge(v, u)

@@ -92,11 +92,13 @@ def verify(problem: ShortestPathProblem, answer: str) -> Verdict:
 
 def explain(problem: ShortestPathProblem) -> str:
     """Dijkstra's algorithm, settling nodes in order of distance from the start."""
-    dist, prev = nx.dijkstra_predecessor_and_distance(problem.graph, problem.source)
+    prev, dist = nx.dijkstra_predecessor_and_distance(problem.graph, problem.source)
+    path = problem.answer.split(" -> ")
+    on_path = dict(zip(path[1:], path))  # name the predecessor the answer path uses
     lines = [f"Run Dijkstra from {problem.source}, settling nodes by distance:"]
-    for node, d in sorted(dist.items(), key=lambda kv: (kv[1], kv[0])):
-        via = f" via {prev[node][0]}" if prev[node] else ""
-        lines.append(f"{node}: {d}{via}")
+    for node, d in sorted(dist.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0])):
+        via = on_path.get(node) or (prev[node][0] if prev[node] else "")
+        lines.append(f"{node}: {d}" + (f" via {via}" if via else ""))
         if node == problem.target:
             break
     lines.append(f"The shortest distance to {problem.target} is {problem.distance}; follow the predecessors back.")
