@@ -1,0 +1,136 @@
+"""The Stockfish engine, shared by the engine-backed chess tasks.
+
+Stockfish is Debian's package ``stockfish`` (the binary is ``/usr/games/stockfish``, which is not
+on ``PATH`` by default). The binary is found, in order, from: the path given to :class:`Engine`
+(the tasks' ``engine_path`` config field), the environment variable ``THINKGYM_STOCKFISH``,
+``stockfish`` on ``PATH``, then ``/usr/games/stockfish``.
+
+An :class:`Engine` starts its process lazily on first use, reuses it for every search, restarts
+it when it has died, and stops it on :meth:`Engine.close` (envs call it from ``env.close()``).
+Searches are limited by node count, never time, with one thread and a hash table cleared
+before every search, so the same position always gets the same evaluation from the same
+Stockfish build.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import weakref
+from collections.abc import Iterable
+
+import chess
+import chess.engine
+
+logger = logging.getLogger(__name__)
+
+ENV_VAR = "THINKGYM_STOCKFISH"
+DEBIAN_PATH = "/usr/games/stockfish"
+MATE_CP = 100_000
+"""Centipawn value of a forced mate (minus one per ply to it), so that scores order."""
+
+
+class StockfishNotFound(FileNotFoundError):
+    """No Stockfish binary: install Debian's package ``stockfish`` or set THINKGYM_STOCKFISH."""
+
+
+def stockfish_path(configured: str | None = None) -> str:
+    """The Stockfish binary to run; raises :class:`StockfishNotFound` with how to get one."""
+    explicit = configured or os.environ.get(ENV_VAR)
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit
+        raise StockfishNotFound(f"the Stockfish path {explicit!r} (from config or ${ENV_VAR}) is not an executable file")
+    for candidate in (shutil.which("stockfish"), DEBIAN_PATH):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise StockfishNotFound(
+        "this chess task needs the Stockfish engine: install the Debian package `stockfish` "
+        f"(apt-get install stockfish) or set ${ENV_VAR} to the path of a Stockfish binary"
+    )
+
+
+def stockfish_available() -> bool:
+    try:
+        stockfish_path()
+    except StockfishNotFound:
+        return False
+    return True
+
+
+def cp_score(score: chess.engine.PovScore, color: chess.Color) -> int:
+    """A score in centipawns from ``color``'s point of view; mates map near +-MATE_CP."""
+    return score.pov(color).score(mate_score=MATE_CP)
+
+
+class Engine:
+    """One lazily started Stockfish process with deterministic node-limited searches."""
+
+    def __init__(self, path: str | None = None, *, nodes: int = 20_000, hash_mb: int = 16) -> None:
+        self.path = stockfish_path(path)
+        self.limit = chess.engine.Limit(nodes=nodes)
+        self.hash_mb = hash_mb
+        self._engine: chess.engine.SimpleEngine | None = None
+        self._finalizer: weakref.finalize | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running engine, or None when none is running."""
+        return None if self._engine is None else self._engine.transport.get_pid()
+
+    def analyse(
+        self, board: chess.Board, multipv: int = 1, root_moves: Iterable[chess.Move] | None = None
+    ) -> list[chess.engine.InfoDict]:
+        """Search ``board`` to the node limit; one info dict per principal variation.
+
+        A dead engine is restarted and the search retried once.
+        """
+        moves = list(root_moves) if root_moves is not None else None
+        for attempt in (1, 2):
+            engine = self._started()
+            try:
+                # A fresh `game` object makes python-chess send ucinewgame, clearing the hash:
+                # every search then starts from the same state and is reproducible.
+                return engine.analyse(board, self.limit, multipv=multipv, root_moves=moves, game=object())
+            except (chess.engine.EngineError, TimeoutError) as err:
+                logger.warning("Stockfish failed (%s); restarting it (attempt %d)", err, attempt)
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def evaluate(self, board: chess.Board, color: chess.Color) -> int:
+        """The centipawn evaluation of ``board`` from ``color``'s point of view (exact at game end)."""
+        if board.is_checkmate():
+            return -MATE_CP if board.turn == color else MATE_CP
+        if board.is_game_over(claim_draw=False):
+            return 0
+        return cp_score(self.analyse(board)[0]["score"], color)
+
+    def close(self) -> None:
+        """Stop the engine process (a later search starts a new one)."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._engine, self._finalizer = None, None
+
+    def _started(self) -> chess.engine.SimpleEngine:
+        if self._engine is None:
+            engine = chess.engine.SimpleEngine.popen_uci(self.path)
+            try:
+                engine.configure({"Threads": 1, "Hash": self.hash_mb})
+            except BaseException:
+                _shutdown(engine)
+                raise
+            self._engine = engine
+            self._finalizer = weakref.finalize(self, _shutdown, engine)
+        return self._engine
+
+
+def _shutdown(engine: chess.engine.SimpleEngine) -> None:
+    try:
+        engine.quit()
+    except (chess.engine.EngineError, TimeoutError, RuntimeError):
+        pass  # already dead
+    finally:
+        engine.close()
