@@ -1,0 +1,80 @@
+"""Text clean-up that turns a math answer as people and models write it into the plain grammar
+that :mod:`thinkgym.rewards.mathparse` reads.
+
+Handled here, with regular expressions over bounded input and no evaluation of any kind:
+math delimiters (``$...$``, ``\\(...\\)``, ``\\[...\\]``), ``\\boxed{}``, LaTeX spacing and sizing
+commands, ``\\text{}``-like commands (their words stay, as units or separators), thousands
+separators written ``1{,}000``, degrees (``30^\\circ``), currency signs, mixed numbers
+(``2\\frac{1}{2}``), unicode math symbols, and a final answer stated in a short sentence
+(``The answer is 7.`` keeps ``7``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from thinkgym.rewards.extract import last_boxed
+
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/",
+    "\u03c0": " pi ", "\u221e": " oo ", "\u221a": " sqrt", "\u2264": "<=", "\u2265": ">=",
+    "\u2260": "!=", "\u00b0": "", "\u00bd": "(1/2)", "\u00bc": "(1/4)", "\u00be": "(3/4)",
+    "\u222a": " \\cup ", "\u2009": " ", "\u00a0": " ", "\u202f": " ",
+}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+
+_DROP = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|biggl|biggr|displaystyle|textstyle|limits|nolimits)(?![a-zA-Z])"
+    r"|\\[,;:! ]|\\quad|\\qquad|~|\\\$|\$|USD|EUR|\u20ac|\u00a3"
+)
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|mathsf|operatorname|mbox|rm|bf)\s*\{([^{}]*)\}")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree")
+_THOUSANDS_BRACE = re.compile(r"(\d)(?:\{,\}|\\,)(?=\d{3}(?!\d))")
+_MIXED = re.compile(r"(?<![\d.}^_])(\d+)\s*\\[dt]?frac\s*\{(\d+)\}\s*\{(\d+)\}")
+_SHORT_ARG = r"(\\[a-zA-Z]+|[a-zA-Z0-9])"
+_FRAC_SHORT = re.compile(r"\\([dt]?frac|[dt]?binom)\s*" + _SHORT_ARG + r"\s*" + _SHORT_ARG)
+_FRAC_SHORT_FIRST = re.compile(r"\\([dt]?frac|[dt]?binom)\s*" + _SHORT_ARG + r"\s*\{")
+_FRAC_SHORT_SECOND = re.compile(r"\\([dt]?frac|[dt]?binom)\s*(\{[^{}]*\})\s*" + _SHORT_ARG)
+_SQRT_SHORT = re.compile(r"\\sqrt\s*" + _SHORT_ARG)
+_VERB = re.compile(r"(?i)(?<![\\a-z])(?:is|are|equals|was|be)(?![a-z])\s*:?")
+_WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}|^\s*(?:is|are|equals)(?![a-zA-Z])")
+_TRAILING = re.compile(r"[\s.;:]+$")
+
+
+def clean(text: str) -> str:
+    """Return ``text`` rewritten into the parser's grammar (see the module docstring)."""
+    boxed = last_boxed(text)
+    if boxed is not None:
+        text = boxed
+    text = text.strip()
+    text = re.sub(r"^\\\[|\\\]$|^\\\(|\\\)$", "", text)
+    text = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], text)
+    text = _sentence_tail(text)
+    for _ in range(4):  # nested text commands, innermost first
+        text, n = _TEXT_CMD.subn(lambda m: f" {m.group(1)} ", text)
+        if not n:
+            break
+    text = _DEGREES.sub("", text).replace("\\%", "%")
+    text = _THOUSANDS_BRACE.sub(r"\1", text)
+    text = _DROP.sub(" ", text)
+    text = _MIXED.sub(_mixed_number, text)
+    text = _FRAC_SHORT.sub(r"\\\1{\2}{\3}", text)
+    text = _FRAC_SHORT_FIRST.sub(r"\\\1{\2}{", text)
+    text = _FRAC_SHORT_SECOND.sub(r"\\\1\2{\3}", text)
+    text = _SQRT_SHORT.sub(r"\\sqrt{\1}", text)
+    return _TRAILING.sub("", text).strip()
+
+
+def _sentence_tail(text: str) -> str:
+    """``The final answer is 7.`` -> ``7``; text without a sentence verb is returned unchanged."""
+    if not _WORDS.search(text):
+        return text
+    verbs = list(_VERB.finditer(text))
+    return text[verbs[-1].end() :] if verbs else text
+
+
+def _mixed_number(match: re.Match[str]) -> str:
+    whole, num, den = match.groups()
+    if int(den) == 0 or int(num) >= int(den):
+        return match.group(0)
+    return f"({whole}+\\frac{{{num}}}{{{den}}})"
