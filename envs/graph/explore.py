@@ -128,7 +128,7 @@ class GraphExploreEnv(MultiTurnEnv):
 
     def _reply(self, text: str, reason: str | None = None) -> tuple[str, float, bool, dict[str, Any]]:
         remaining = self.max_turns - self.turn - 1
-        return f"{text} ({remaining} turns left)", 0.0, False, {"reason": reason if reason is not None else text}
+        return f"{text} [{remaining} turns left]", 0.0, False, {"reason": reason if reason is not None else text}
 
     def _query(self, node: str) -> tuple[str, float, bool, dict[str, Any]]:
         if node not in self._seen:
