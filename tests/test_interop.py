@@ -134,6 +134,15 @@ def test_reward_funcs_score_as_env_step_plain_and_conversational(rows):
     assert 1.0 in expected_format and 0.0 in expected_format
 
 
+def test_every_single_turn_env_scores_its_reference_answer_from_the_row():
+    envs = [e for e in thinkgym.list_envs() if not registry.env_info(e).multi_turn and not registry.env_info(e).requires]
+    rows = build(envs, 2 * len(envs), "eval", seed=5).to_list()
+    assert {r["env_id"] for r in rows} == set(envs)
+    columns = {k: [r[k] for r in rows] for k in ("env_id", "seed", "difficulty")}
+    scores = CorrectnessReward(envs)(None, [f"<think>x</think><answer>{r['answer']}</answer>" for r in rows], **columns)
+    assert [(r["env_id"], s) for r, s in zip(rows, scores) if s != 1.0] == []
+
+
 def test_per_env_functions_split_the_rows(rows):
     funcs = reward_funcs(MIX, per_env=True, with_format=False)
     assert [f.__name__ for f in funcs] == [f"thinkgym_correctness[{ARITH}]", f"thinkgym_correctness[{PATH}]"]

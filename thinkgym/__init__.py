@@ -5,6 +5,10 @@
 
     import gymnasium as gym, thinkgym
     env = gym.make("thinkgym/ShortestPath-v0", difficulty=2)
+
+``thinkgym.score(env_id, seed, completion, difficulty=1)`` is the reward ``env.step`` gives that
+completion on the problem ``reset(seed=seed)`` poses: the hook for other trainers (see
+:mod:`thinkgym.integrations` and :mod:`thinkgym.datasets`).
 """
 
 from thinkgym.envs import (
