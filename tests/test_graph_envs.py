@@ -15,6 +15,8 @@ import gymnasium as gym
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import thinkgym  # noqa: F401  (registers the envs)
 from thinkgym.envs.graph import (
@@ -524,3 +526,48 @@ def test_explore_is_deterministic_and_hides_the_graph():
         pb, ib = b.reset(seed=seed)
         assert (pa, ia["answer"]) == (pb, ib["answer"])
         assert " - " not in pa and "->" in pa  # no edge list, only the answer format
+
+
+@pytest.mark.parametrize("options", [{"weighted": False}, {"directed": True}, {"weighted": False, "directed": True}])
+def test_shortest_path_variants(options):
+    for problem in problems(shortest_path, shortest_path.ShortestPathConfig, seeds=range(8), **options):
+        graph = problem.graph
+        assert graph.is_directed() == options.get("directed", False)
+        assert ("weight" in problem.prompt) == options.get("weighted", True)
+        for path in itertools.islice(nx.all_shortest_paths(graph, problem.source, problem.target, "weight"), 3):
+            assert score(shortest_path, problem, " ".join(path)) == 1.0
+        worked = shortest_path.explain(problem)
+        assert worked.endswith(problem.answer)
+
+
+
+def test_shortest_path_follows_directions():
+    graph = nx.DiGraph([("A", "B"), ("B", "C"), ("C", "D"), ("A", "D")])
+    nx.set_edge_attributes(graph, 1, "weight")
+    problem = shortest_path.ShortestPathProblem("", "D -> ...", graph, "D", "A", 3, weighted=False)
+    assert verdict(shortest_path, problem, "D -> A").reason == "there is no edge D -> A"
+    forward = shortest_path.ShortestPathProblem("", "A -> D", graph, "A", "D", 1, weighted=False)
+    assert verdict(shortest_path, forward, "A B C D").reason == "the path has 3 edges, the shortest has 1"
+
+
+# -- fuzzing: any text either parses or raises InvalidAnswer --------------------------------------
+
+_FUZZ_PROBLEMS = [(module, module.generate(np.random.default_rng(0), cfg(difficulty=2))) for module, cfg in TASKS.values()]
+_ANSWERISH = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(["A", "B", "C", "D", "AB", "Q", "->", ",", " ", "=", "1", "2", ":", "cycle", "none", "odd cycle:"]),
+             max_size=20).map("".join),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_ANSWERISH)
+def test_verifiers_only_ever_raise_invalid_answer(text):
+    for module, problem in _FUZZ_PROBLEMS:
+        try:
+            result = module.verify(problem, text)
+        except InvalidAnswer:
+            continue
+        assert 0.0 <= result.score <= 1.0
+        if result.canonical is not None:  # the canonical form reads back to the same verdict
+            assert module.verify(problem, result.canonical).score == result.score

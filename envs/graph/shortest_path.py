@@ -6,6 +6,8 @@ Answer: a path of node names from the start to the goal, e.g. ``<answer>A -> D -
 0 for a longer path, a path using a missing edge or node, or the wrong ends.
 
 Difficulty: 1 = 5 or 6 nodes; 2 = 8 to 10 nodes; 3 = 12 to 16 nodes; weights 1..9.
+Options ``weighted=False`` (fewest edges; edges listed as ``A - B``) and ``directed=True``
+(``A -> B (weight 3)``, paths follow edge directions) give the other variants.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class ShortestPathConfig:
     """Edge weights are drawn from 1..max_weight."""
     edge_factor: float = 0.6
     """Extra edges beyond a spanning tree, as a fraction of the node count."""
+    weighted: bool = True
+    """Weighted edges; False asks for a path with the fewest edges."""
+    directed: bool = False
+    """Each edge points one way (a random one); paths must follow the directions."""
 
     def __post_init__(self) -> None:
         lo, hi = _LEVELS[self.difficulty]
@@ -56,24 +62,51 @@ class ShortestPathProblem:
     source: str
     target: str
     distance: int
+    weighted: bool = True
 
 
 def generate(rng: np.random.Generator, config: ShortestPathConfig) -> ShortestPathProblem:
-    n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
-    graph = random_connected_graph(rng, n, extra_edges=round(config.edge_factor * n), max_weight=config.max_weight)
-    nodes = sorted(graph.nodes, key=lambda s: (len(s), s))
     while True:
-        source, target = (nodes[int(i)] for i in rng.choice(n, size=2, replace=False))
-        if not graph.has_edge(source, target):  # a direct edge makes the question trivial
+        n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
+        max_weight = config.max_weight if config.weighted else None
+        graph = random_connected_graph(rng, n, extra_edges=round(config.edge_factor * n), max_weight=max_weight)
+        if not config.weighted:
+            nx.set_edge_attributes(graph, 1, "weight")
+        if config.directed:
+            graph = _orient(rng, graph)
+        nodes = sorted(graph.nodes, key=lambda s: (len(s), s))
+        if not config.directed:
+            while True:
+                source, target = (nodes[int(i)] for i in rng.choice(n, size=2, replace=False))
+                if not graph.has_edge(source, target):  # a direct edge makes the question trivial
+                    break
+            break
+        # Directed: pick among pairs two or more edges apart; redraw the graph if there are none.
+        pairs = [(u, v) for u, lengths in nx.all_pairs_shortest_path_length(graph) for v, d in lengths.items() if d >= 2]
+        if pairs:
+            source, target = sorted(pairs)[int(rng.integers(len(pairs)))]
             break
     path = nx.dijkstra_path(graph, source, target)
     distance = nx.path_weight(graph, path, "weight")
+    kind = "A directed" if config.directed else "An undirected"
+    goal = "of minimum total weight" if config.weighted else "with the fewest edges"
     prompt = (
-        f"An undirected graph has these weighted edges:\n{edge_list_text(graph, weighted=True)}\n"
-        f"Find a path of minimum total weight from {source} to {target}. "
+        f"{kind} graph has these {'weighted ' if config.weighted else ''}edges:\n"
+        f"{edge_list_text(graph, weighted=config.weighted)}\n"
+        f"Find a path {goal} from {source} to {target}"
+        f"{' (following edge directions)' if config.directed else ''}. "
         f"Answer with the node names in order, separated by ' -> ', e.g. <answer>{source} -> ... -> {target}</answer>."
     )
-    return ShortestPathProblem(prompt, " -> ".join(path), graph, source, target, distance)
+    return ShortestPathProblem(prompt, " -> ".join(path), graph, source, target, distance, config.weighted)
+
+
+def _orient(rng: np.random.Generator, graph: nx.Graph) -> nx.DiGraph:
+    """Give each edge of ``graph`` a random direction, keeping its attributes."""
+    directed = nx.DiGraph()
+    directed.add_nodes_from(graph)
+    for u, v, data in sorted(graph.edges(data=True)):
+        directed.add_edge(*((u, v) if rng.random() < 0.5 else (v, u)), **data)
+    return directed
 
 
 def verify(problem: ShortestPathProblem, answer: str) -> Verdict:
@@ -83,10 +116,13 @@ def verify(problem: ShortestPathProblem, answer: str) -> Verdict:
         return Verdict(0.0, f"the path must go from {problem.source} to {problem.target}", canonical)
     gap = missing_edge(path, problem.graph)
     if gap:
-        return Verdict(0.0, f"there is no edge {gap[0]} - {gap[1]}", canonical)
+        arrow = "->" if problem.graph.is_directed() else "-"
+        return Verdict(0.0, f"there is no edge {gap[0]} {arrow} {gap[1]}", canonical)
     weight = nx.path_weight(problem.graph, path, "weight")
     if weight != problem.distance:
-        return Verdict(0.0, f"the path weighs {weight}, the shortest weighs {problem.distance}", canonical)
+        if problem.weighted:
+            return Verdict(0.0, f"the path weighs {weight}, the shortest weighs {problem.distance}", canonical)
+        return Verdict(0.0, f"the path has {weight} edges, the shortest has {problem.distance}", canonical)
     return Verdict(1.0, canonical=canonical)
 
 
@@ -95,7 +131,8 @@ def explain(problem: ShortestPathProblem) -> str:
     prev, dist = nx.dijkstra_predecessor_and_distance(problem.graph, problem.source)
     path = problem.answer.split(" -> ")
     on_path = dict(zip(path[1:], path))  # name the predecessor the answer path uses
-    lines = [f"Run Dijkstra from {problem.source}, settling nodes by distance:"]
+    search = "Dijkstra" if problem.weighted else "breadth-first search (every edge counts 1)"
+    lines = [f"Run {search} from {problem.source}, settling nodes by distance:"]
     for node, d in sorted(dist.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0])):
         via = on_path.get(node) or (prev[node][0] if prev[node] else "")
         lines.append(f"{node}: {d}" + (f" via {via}" if via else ""))
