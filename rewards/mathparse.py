@@ -135,8 +135,12 @@ def parse_answer(text: str, *, evaluate: bool = True, percent_as_fraction: bool 
     """
     if not isinstance(text, str) or len(text) > MAX_CHARS:
         raise ParseError(f"the answer must be a string of at most {MAX_CHARS} characters")
-    tokens = tokenize(clean(text))
-    return _Parser(tokens, evaluate, percent_as_fraction).parse()
+    try:
+        return _Parser(tokenize(clean(text)), evaluate, percent_as_fraction).parse()
+    except ParseError:
+        raise
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as err:  # sympy rejecting a construct
+        raise ParseError(f"cannot build the expression: {type(err).__name__}") from None
 
 
 def parse_expression(text: str, *, evaluate: bool = True) -> sympy.Expr:

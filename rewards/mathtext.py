@@ -36,6 +36,7 @@ _FRAC_SHORT = re.compile(r"\\([dt]?frac|[dt]?binom)\s*" + _SHORT_ARG + r"\s*" + 
 _FRAC_SHORT_FIRST = re.compile(r"\\([dt]?frac|[dt]?binom)\s*" + _SHORT_ARG + r"\s*\{")
 _FRAC_SHORT_SECOND = re.compile(r"\\([dt]?frac|[dt]?binom)\s*(\{[^{}]*\})\s*" + _SHORT_ARG)
 _SQRT_SHORT = re.compile(r"\\sqrt\s*" + _SHORT_ARG)
+_RATE_UNITS = re.compile(r"(?<=[\d\s}])\s*(?:km|m|mi|ft|cm|miles|meters|feet)\s*/\s*(?:h|hr|hour|s|sec|min)\b")
 _VERB = re.compile(r"(?i)(?<![\\a-z])(?:is|are|equals|was|be)(?![a-z])\s*:?")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}|^\s*(?:is|are|equals)(?![a-zA-Z])")
 _TRAILING = re.compile(r"[\s.;:]+$")
@@ -54,6 +55,7 @@ def clean(text: str) -> str:
         text, n = _TEXT_CMD.subn(lambda m: f" {m.group(1)} ", text)
         if not n:
             break
+    text = _RATE_UNITS.sub(" ", text)
     text = _DEGREES.sub("", text).replace("\\%", "%")
     text = _THOUSANDS_BRACE.sub(r"\1", text)
     text = _DROP.sub(" ", text)
