@@ -374,12 +374,29 @@ def explain(problem: ZebraProblem) -> str:
                 if len(holders) == 1 and len(dom[(c, holders[0])]) > 1:
                     settle((c, holders[0]), h, f"no other {problem.categories[c]} can be in house {h + 1}")
                     changed = True
-        if not changed:  # stuck: take the solver's house for the least open value
-            item = min((i for i in dom if len(dom[i]) > 1), key=lambda i: (len(dom[i]), i))
-            settle(item, problem.solution[item[0]][item[1]], "the other possible houses lead to a contradiction")
+        if not changed:
+            _eliminate_or_guess(problem, dom, lines, settle)
     lines += [f"House {h}: {', '.join(vals)}" for h, vals in enumerate(_grid(problem), 1)]
     lines.append(f"Answer: {problem.answer}")
     return "\n".join(lines)
+
+
+def _eliminate_or_guess(problem: ZebraProblem, dom: dict[Item, set[int]], lines: list[str], settle) -> None:
+    """When propagation is stuck: rule out one house of one value by supposing it and
+    propagating to a contradiction; failing that, take the solver's house for the least open value."""
+    n, k = len(problem.values[0]), len(problem.categories)
+    known = tuple(("at", i, min(d)) for i, d in dom.items() if len(d) == 1)
+    for item in sorted((i for i in dom if len(dom[i]) > 1), key=lambda i: (len(dom[i]), i)):
+        for h in sorted(dom[item]):
+            if narrow(n, k, problem.clues + known + (("at", item, h),)) is None:
+                dom[item].discard(h)
+                lines.append(f"Suppose {_phrase(problem, item)} lived in house {h + 1}: following the clues, some value "
+                             "would have no house left, so that is impossible.")
+                if len(dom[item]) == 1:
+                    lines.append(f"{_capital(_phrase(problem, item))} lives in house {min(dom[item]) + 1}.")
+                return
+    item = min((i for i in dom if len(dom[i]) > 1), key=lambda i: (len(dom[i]), i))
+    settle(item, problem.solution[item[0]][item[1]], "the other possible houses lead to a contradiction")
 
 
 ZebraEnv = register_task(
