@@ -571,3 +571,25 @@ def test_verifiers_only_ever_raise_invalid_answer(text):
         assert 0.0 <= result.score <= 1.0
         if result.canonical is not None:  # the canonical form reads back to the same verdict
             assert module.verify(problem, result.canonical).score == result.score
+
+
+# -- extreme options still terminate with valid problems --------------------------------------------
+
+
+def test_extreme_options_terminate():
+    dense = bfs_distance.BfsDistanceConfig(min_nodes=4, max_nodes=4, edge_factor=4, unreachable_rate=1.0)
+    problem = bfs_distance.generate(np.random.default_rng(0), dense)  # complete graph: every pair is reachable
+    assert problem.distance == 1 and score(bfs_distance, problem, "1") == 1.0
+    triangle = shortest_path.ShortestPathConfig(min_nodes=3, max_nodes=3, edge_factor=1)
+    problem = shortest_path.generate(np.random.default_rng(0), triangle)
+    assert score(shortest_path, problem, problem.answer) == 1.0
+
+
+def test_colouring_falls_back_to_the_hidden_colouring(monkeypatch):
+    monkeypatch.setattr(colouring, "_backtrack", lambda graph, k: None)
+    for problem in problems(colouring, colouring.ColouringConfig, seeds=range(4)):
+        assert score(colouring, problem, problem.answer) == 1.0
+        assert colouring.explain(problem).endswith(problem.answer)
+    monkeypatch.undo()
+    assert colouring._backtrack(nx.complete_graph(["A", "B", "C", "D"]), 3) is None
+    assert colouring._backtrack(nx.complete_graph(["A", "B", "C", "D"]), 4) is not None

@@ -12,6 +12,7 @@ directed.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -70,13 +71,16 @@ class BfsDistanceProblem:
 
 def generate(rng: np.random.Generator, config: BfsDistanceConfig) -> BfsDistanceProblem:
     want_path = rng.random() >= config.unreachable_rate
-    while True:  # redraw until the graph has a pair of the wanted kind
+    for attempt in itertools.count():  # redraw until the graph has a pair of the wanted kind
+        if attempt == 100:  # the options make that kind (nearly) impossible, e.g. a complete graph
+            want_path = not want_path
         n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
         graph = random_graph(rng, n, round(config.edge_factor * n), directed=config.directed)
         lengths = dict(nx.all_pairs_shortest_path_length(graph))
         nodes = sorted_nodes(graph.nodes)
         if want_path:  # prefer a goal two or more steps away: one step is read off the list
-            pairs = [(u, v) for u in nodes for v in nodes if lengths[u].get(v, 0) >= 2]
+            nearest = 2 if attempt < 50 else 1
+            pairs = [(u, v) for u in nodes for v in nodes if lengths[u].get(v, 0) >= nearest]
         else:
             pairs = [(u, v) for u in nodes for v in nodes if u != v and v not in lengths[u]]
         if pairs:

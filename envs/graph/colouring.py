@@ -66,7 +66,7 @@ def generate(rng: np.random.Generator, config: ColouringConfig) -> ColouringProb
     graph.add_nodes_from(names)
     for j in rng.permutation(len(allowed))[: round(config.edge_factor * n)]:
         graph.add_edge(*allowed[int(j)])
-    order, colouring = _backtrack(graph, k)
+    colouring = _backtrack(graph, k) or {node: c + 1 for node, c in hidden.items()}
     prompt = (
         f"An undirected graph has the nodes {nodes_text(graph)} and these edges:\n{edge_list_text(graph, weighted=False)}\n"
         f"Give every node one of the colours 1 to {k} so that no edge joins two nodes of the same colour. "
@@ -75,27 +75,34 @@ def generate(rng: np.random.Generator, config: ColouringConfig) -> ColouringProb
     return ColouringProblem(prompt, colouring_text(colouring), graph, k)
 
 
-def _backtrack(graph: nx.Graph, k: int) -> tuple[list[str], dict[str, int]]:
-    """Colour nodes by decreasing degree, each with the smallest colour its coloured neighbours
-    leave free, backtracking when none is; returns (order, colouring)."""
-    order = sorted(graph.nodes, key=lambda v: (-graph.degree(v),) + node_key(v))
+def _order(graph: nx.Graph) -> list[str]:
+    """Most constrained first: by decreasing degree, then by name."""
+    return sorted(graph.nodes, key=lambda v: (-graph.degree(v),) + node_key(v))
+
+
+def _backtrack(graph: nx.Graph, k: int, budget: int = 20000) -> dict[str, int] | None:
+    """Colour nodes in :func:`_order`, each with the smallest colour its coloured neighbours
+    leave free, backtracking when none is; None if ``budget`` placements do not suffice."""
+    order = _order(graph)
     colouring: dict[str, int] = {}
+    tries = 0
 
     def place(i: int) -> bool:
+        nonlocal tries
         if i == len(order):
             return True
         used = {colouring.get(u) for u in graph.neighbors(order[i])}
         for c in range(1, k + 1):
-            if c not in used:
-                colouring[order[i]] = c
-                if place(i + 1):
-                    return True
-                del colouring[order[i]]
+            tries += 1
+            if c in used or tries > budget:
+                continue
+            colouring[order[i]] = c
+            if place(i + 1):
+                return True
+            del colouring[order[i]]
         return False
 
-    if not place(0):
-        raise RuntimeError(f"no {k}-colouring found for a graph built around one")
-    return order, colouring
+    return colouring if place(0) else None
 
 
 def verify(problem: ColouringProblem, answer: str) -> Verdict:
@@ -112,7 +119,7 @@ def verify(problem: ColouringProblem, answer: str) -> Verdict:
 
 def explain(problem: ColouringProblem) -> str:
     """Colour the most constrained (highest-degree) nodes first, checking earlier neighbours."""
-    order, colouring = _backtrack(problem.graph, problem.colours)
+    order, colouring = _order(problem.graph), parse_colouring(problem.answer, problem.graph)
     lines = ["Colour nodes from most to fewest edges, each differing from its already coloured neighbours:"]
     done: set[str] = set()
     for node in order:

@@ -76,9 +76,10 @@ def generate(rng: np.random.Generator, config: ShortestPathConfig) -> ShortestPa
             graph = _orient(rng, graph)
         nodes = sorted(graph.nodes, key=lambda s: (len(s), s))
         if not config.directed:
+            complete = graph.number_of_edges() == n * (n - 1) // 2
             while True:
                 source, target = (nodes[int(i)] for i in rng.choice(n, size=2, replace=False))
-                if not graph.has_edge(source, target):  # a direct edge makes the question trivial
+                if complete or not graph.has_edge(source, target):  # a direct edge makes it trivial
                     break
             break
         # Directed: pick among pairs two or more edges apart; redraw the graph if there are none.
