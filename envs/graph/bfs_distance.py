@@ -85,6 +85,10 @@ def generate(rng: np.random.Generator, config: BfsDistanceConfig) -> BfsDistance
             pairs = [(u, v) for u in nodes for v in nodes if u != v and v not in lengths[u]]
         if pairs:
             break
+    if want_path:  # draw the distance first, so that far goals are as common as near ones
+        distances = sorted({lengths[u][v] for u, v in pairs})
+        wanted = distances[int(rng.integers(len(distances)))]
+        pairs = [(u, v) for u, v in pairs if lengths[u][v] == wanted]
     source, target = pairs[int(rng.integers(len(pairs)))]
     distance = lengths[source].get(target)
     kind = "A directed" if config.directed else "An undirected"
