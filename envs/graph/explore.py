@@ -101,8 +101,8 @@ class GraphExploreEnv(MultiTurnEnv):
             f"Find a shortest path from {source} to {target}. Each turn, give exactly one action in an answer block:\n"
             "- neighbors(X) to see the neighbours of node X, which must be a node you have already seen "
             f"(e.g. <answer>neighbors({source})</answer>);\n"
-            f"- path: {source} -> ... -> {target} to give your final path "
-            f"(e.g. <answer>path: {source} -> D -> {target}</answer>), which ends the game.\n"
+            "- path: followed by your final path, every node in order, which ends the game "
+            f"(e.g. <answer>path: {source} -> ... -> {target}</answer>).\n"
             f"A shortest path scores 1, a longer valid path {LONGER_PATH_CREDIT} * (shortest length / your length), "
             f"an invalid path 0. You have {config.max_turns} turns."
         )
