@@ -593,3 +593,10 @@ def test_colouring_falls_back_to_the_hidden_colouring(monkeypatch):
     monkeypatch.undo()
     assert colouring._backtrack(nx.complete_graph(["A", "B", "C", "D"]), 3) is None
     assert colouring._backtrack(nx.complete_graph(["A", "B", "C", "D"]), 4) is not None
+
+
+def test_long_eulerian_walks_are_read():
+    config = eulerian_path.EulerianPathConfig(nodes=6, min_edges=28, max_edges=30, directed=True)
+    problem = eulerian_path.generate(np.random.default_rng(0), config)
+    assert problem.graph.number_of_edges() >= 28 and problem.graph.number_of_nodes() <= 6
+    assert score(eulerian_path, problem, problem.answer) == 1.0

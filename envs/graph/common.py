@@ -60,15 +60,16 @@ def edge_list_text(graph: nx.Graph, weighted: bool, label: str = "weight") -> st
 _SEPARATORS = re.compile(r"\s*(?:-+>|=>|\u2192|-|,|;|\s)\s*")
 
 
-def parse_path(text: str, graph: nx.Graph) -> list[str]:
+def parse_path(text: str, graph: nx.Graph, max_length: int | None = None) -> list[str]:
     """Read a node path written as ``A -> B -> C``, ``A, B, C`` or ``A B C``.
 
-    Raises :class:`InvalidAnswer` when a token is not a node of ``graph``.
+    Raises :class:`InvalidAnswer` when a token is not a node of ``graph`` or there are more than
+    ``max_length`` tokens (default: four times the node count, plus 4).
     """
     tokens = [t for t in _SEPARATORS.split(text.strip().strip(".[]()")) if t]
     if not tokens:
         raise InvalidAnswer("the path is empty")
-    if len(tokens) > 4 * graph.number_of_nodes() + 4:
+    if len(tokens) > (max_length if max_length is not None else 4 * graph.number_of_nodes() + 4):
         raise InvalidAnswer(f"the path has {len(tokens)} nodes, far more than the graph has")
     lookup = {str(node).upper(): node for node in graph.nodes}
     path = []
