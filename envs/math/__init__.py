@@ -1,3 +1,14 @@
 """The math family: one module per task; importing this package registers them."""
 
-from thinkgym.envs.math import arithmetic, linear_system, number_theory, rationals  # noqa: F401
+from thinkgym.envs.math import (  # noqa: F401
+    arithmetic,
+    derivative,
+    expand,
+    factor,
+    integral,
+    limit,
+    linear_system,
+    number_theory,
+    polynomial_roots,
+    rationals,
+)

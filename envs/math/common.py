@@ -15,8 +15,8 @@ from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 X = sympy.Symbol("x")
 
 ANSWER_HINT = (
-    "Write math in plain text (^ for powers, * or juxtaposition for products, sqrt(...), pi, e) "
-    "or LaTeX"
+    "Write math in plain text (^ for powers, * or juxtaposition for products, sqrt(...), pi, e; "
+    "log is the natural logarithm) or LaTeX"
 )
 
 
