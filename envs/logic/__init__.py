@@ -1,3 +1,18 @@
-"""The logic family: one module per task; importing this package registers them."""
+"""The logic family: one module per task; importing this package registers them.
 
-from thinkgym.envs.logic import circuit, hanoi, entailment, knights_knaves, n_queens, sat, sudoku, syllogism, zebra  # noqa: F401
+Single-turn: Circuit, Entailment, Hanoi, KnightsKnaves, NQueens, Satisfiability, Sudoku,
+Syllogism, Zebra. Multi-turn: Mastermind.
+"""
+
+from thinkgym.envs.logic import (  # noqa: F401
+    circuit,
+    entailment,
+    hanoi,
+    knights_knaves,
+    mastermind,
+    n_queens,
+    sat,
+    sudoku,
+    syllogism,
+    zebra,
+)
