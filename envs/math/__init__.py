@@ -2,6 +2,7 @@
 
 from thinkgym.envs.math import (  # noqa: F401
     arithmetic,
+    countdown,
     derivative,
     expand,
     factor,
@@ -11,4 +12,5 @@ from thinkgym.envs.math import (  # noqa: F401
     number_theory,
     polynomial_roots,
     rationals,
+    word_problem,
 )

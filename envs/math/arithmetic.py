@@ -2,7 +2,8 @@
 
 Prompt: ``Compute the value of the expression: (7 - 3) * 5 + 2`` and the answer format.
 Answer: the integer value, e.g. ``<answer>22</answer>`` (a sign, digits, optional thousands
-commas). Reward 1.0 when the value is right, else 0.
+commas; also ``The answer is 22``, ``\\boxed{22}``, ``$22$``; an expression is not evaluated).
+Reward 1.0 when the value is right, else 0.
 
 Difficulty: 1 = two or three small operands with + and -; 2 = three or four operands with *,
 and parentheses; 3 = five or six operands up to 99, negatives allowed.
@@ -14,8 +15,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
 
 from thinkgym.envs.registry import register_task
+from thinkgym.rewards.mathparse import parse_answer
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 _LEVELS = {  # difficulty -> (min operands, max operands, largest operand, operators)
@@ -109,11 +112,18 @@ _INT_RE = re.compile(r"^(?:=\s*)?([+-]?)\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?\.?$
 
 
 def parse_integer(text: str) -> int:
-    """Read an integer answer: optional sign, digits with optional thousands commas."""
+    """Read an integer answer: optional sign, digits with optional thousands commas; other
+    written forms (``The answer is 7``, ``\\boxed{-12}``, ``$1{,}000$``) through the safe math
+    parser, which must find a single integer literal (an expression to evaluate does not count)."""
     match = _INT_RE.match(text.strip().replace("\u2212", "-"))
-    if not match or len(text) > 64:
+    if match and len(text) <= 64:
+        return int(match.group(1) + match.group(2).replace(",", ""))
+    value = parse_answer(text, evaluate=False)
+    if isinstance(value, sympy.Mul) and len(value.args) == 2 and value.args[0] is sympy.S.NegativeOne:
+        value = -value.args[1] if value.args[1].is_Integer else value
+    if not (isinstance(value, sympy.Expr) and value.is_Integer):
         raise InvalidAnswer(f"expected an integer, got {text[:40]!r}")
-    return int(match.group(1) + match.group(2).replace(",", ""))
+    return int(value)
 
 
 def verify(problem: ArithmeticProblem, answer: str) -> Verdict:
