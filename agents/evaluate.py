@@ -31,6 +31,9 @@ from thinkgym.rewards.format import format_reward
 Messages = list[dict[str, str]]
 MAX_EPISODE_TURNS = 64
 """Hard stop for a multi-turn episode whose env never ends it (its own ``max_turns`` comes first)."""
+SUCCESS_KEYS = ("success", "solved", "correct")
+"""An episode succeeded when its last step's info sets the first of these keys present to true;
+when it sets none, when its return is 1."""
 
 
 class Sampler(Protocol):
@@ -65,6 +68,19 @@ def tasks_for(env_ids: Sequence[str], difficulty: int | str) -> list[EvalTask]:
         else:
             levels = (int(difficulty),)
         tasks.append(EvalTask(env_id, levels))
+    return tasks
+
+
+def tasks_from_config(config: Any, difficulty: int | str | None = None) -> list[EvalTask]:
+    """Eval tasks for a training config's env mix: each env at its mix level and with its
+    options, unless ``difficulty`` (a level or ``"all"``) overrides the levels."""
+    tasks = []
+    for spec in config.mix:
+        if difficulty is None:
+            levels: tuple[int, ...] = (spec.difficulty,)
+        else:
+            (levels,) = (t.difficulties for t in tasks_for([spec.id], difficulty))
+        tasks.append(EvalTask(spec.id, levels, dict(spec.kwargs)))
     return tasks
 
 
@@ -107,14 +123,14 @@ class Episode:
         self.reward += float(reward)
         self.info = info
         self.done = terminated or truncated or len(self.completions) >= self.max_turns
+        self.observations.append(observation)
         if not self.done:
-            self.observations.append(observation)
             self.messages = [*self.messages, {"role": "assistant", "content": text}, {"role": "user", "content": observation}]
 
     def record(self) -> dict[str, Any]:
         """The line of ``completions.jsonl`` for this episode (the input of :func:`summarize`)."""
-        success = self.info.get("success", self.info.get("correct"))
-        correct = bool(success) if success is not None else self.reward >= 1.0
+        flag = next((self.info[k] for k in SUCCESS_KEYS if self.info.get(k) is not None), None)
+        correct = bool(flag) if flag is not None else self.reward >= 1.0
         record = {
             "env_id": self.env_id,
             "difficulty": self.difficulty,
@@ -133,8 +149,11 @@ class Episode:
             "tokens": self.tokens,
             "turns": len(self.completions),
         }
-        if len(self.completions) > 1 or self.observations:
-            record["transcript"] = self.messages[1:] + ([{"role": "assistant", "content": self.completions[-1]}] if self.done else [])
+        if self.own_env:  # multi-turn: the whole exchange, ending with the env's last reply
+            turns = [{"role": "user", "content": self.prompt}]
+            for completion, observation in zip(self.completions, self.observations):
+                turns += [{"role": "assistant", "content": completion}, {"role": "user", "content": observation}]
+            record["transcript"] = turns
         return record
 
 
@@ -248,3 +267,25 @@ def evaluate(
         "mean_accuracy": sum(accuracies) / len(accuracies) if accuracies else 0.0,
     }
     return EvalResult(results, records)
+
+
+def policy_sampler(
+    model: Any,
+    tokenizer: Any,
+    *,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    autocast_dtype: Any = None,
+) -> Sampler:
+    """A :class:`Sampler` over a loaded policy, with batched KV-cache generation."""
+    from thinkgym.agents.generation import generate
+
+    def sample(conversations: Sequence[Messages], *, greedy: bool, seed: int) -> list[tuple[str, int]]:
+        completions = generate(
+            model, tokenizer, conversations, max_new_tokens=max_new_tokens, temperature=temperature,
+            top_p=top_p, greedy=greedy, seed=seed, autocast_dtype=autocast_dtype,
+        )
+        return [(c.text, c.num_tokens) for c in completions]
+
+    return sample

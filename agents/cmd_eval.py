@@ -1,0 +1,151 @@
+"""``thinkgym eval``, ``thinkgym compare`` and ``thinkgym plot``: measure a policy, compare two
+measurements, and draw a run's training curves.
+
+``thinkgym eval --model PATH_OR_NAME (--envs ID [ID ...] | --mix configs/X.yaml) [--n 100]
+[--difficulty D|all] [--samples K] [--seed S] [--out DIR]`` evaluates on held-out problems
+(see :mod:`thinkgym.agents.evaluate`) and writes the report files of
+:mod:`thinkgym.agents.report` into DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from thinkgym.agents.cli import CLIError
+from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
+
+DEFAULT_MAX_NEW_TOKENS = 256
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a policy per task on held-out problems")
+    p.add_argument("--model", default="default", help="model name, model/run/checkpoint directory (default: the embedded SmolLM2-135M-Instruct)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--envs", nargs="+", metavar="ID", help="env ids to evaluate on")
+    which.add_argument("--mix", metavar="CONFIG", help="a training config: evaluate on its env mix (its levels, unless --difficulty)")
+    p.add_argument("--n", type=int, default=100, help="held-out problems per env (default 100)")
+    p.add_argument("--difficulty", default=None, help="a level, or 'all' to spread the n problems over every level (default: 1, or the mix's levels)")
+    p.add_argument("--samples", type=int, default=1, help="K sampled answers per problem for pass@k and maj@k (default 1: greedy only)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the held-out problem stream (default 0)")
+    p.add_argument("--out", help="output directory (default runs/eval/<model>-<time>)")
+    add_generation_args(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("compare", help="per-task before/after table and chart of two evaluations")
+    p.add_argument("before", help="an evaluation directory (or its results.json)")
+    p.add_argument("after", help="another evaluation directory")
+    p.add_argument("--out", help="where to write compare.md and compare.png (default: the AFTER directory)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("plot", help="draw a training run's curves as PNG files")
+    p.add_argument("run_dir", help="a `thinkgym train` run directory")
+    p.add_argument("--out", help="output directory (default RUN_DIR/plots)")
+    p.set_defaults(func=cmd_plot)
+
+
+def add_generation_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch-size", type=int, default=32, help="conversations per generation batch (default 32)")
+    p.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS})")
+    p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")
+    p.add_argument("--top-p", type=float, default=1.0, help="for the K samples (default 1.0)")
+    p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto", help="autocast: auto = bf16 where supported")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def parse_difficulty(value: str | None) -> int | str | None:
+    if value is None or value == "all":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise CLIError(f"--difficulty must be a level (1, 2, ...) or 'all', got {value!r}") from None
+
+
+def device_and_autocast(device: str, dtype: str) -> tuple[Any, Any]:
+    """The torch device and the autocast dtype (None: float32) for ``--device`` and ``--dtype``."""
+    import torch
+
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    if dtype == "fp32":
+        return dev, None
+    if dtype == "bf16" or dev.type == "cpu" or (dev.type == "cuda" and torch.cuda.is_bf16_supported()):
+        return dev, torch.bfloat16
+    return dev, None
+
+
+def run_eval(
+    model_name: str, tasks: list, *, n: int, samples: int, seed: int, out: Path, args: argparse.Namespace,
+    system_prompt: str | None = R1_SYSTEM_PROMPT, model_and_tokenizer: tuple[Any, Any] | None = None,
+) -> dict[str, Path]:
+    """Load (unless given), evaluate and write the report; returns the paths written."""
+    from thinkgym.agents.evaluate import evaluate, policy_sampler
+    from thinkgym.agents.policy import load_policy
+    from thinkgym.agents.report import write_eval
+
+    device, autocast = device_and_autocast(args.device, args.dtype)
+    model, tokenizer = model_and_tokenizer or load_policy(None if model_name == "default" else model_name, device=device)
+    sampler = policy_sampler(model, tokenizer, max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, autocast_dtype=autocast)
+    started = time.perf_counter()
+    result = evaluate(sampler, tasks, model_name=model_name, n=n, samples=samples, seed=seed, batch_size=args.batch_size,
+                      system_prompt=system_prompt, progress=not args.no_progress)
+    settings = {
+        "model": model_name, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
+        "n": n, "samples": samples, "seed": seed, "split": "eval", "max_new_tokens": args.max_new_tokens,
+        "temperature": args.temperature, "top_p": args.top_p, "batch_size": args.batch_size, "device": str(device),
+        "autocast": str(autocast), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
+    }
+    return write_eval(out, result.results, result.records, settings)
+
+
+def default_out(model_name: str) -> Path:
+    stem = Path(model_name.rstrip("/")).name or "model"
+    return Path("runs") / "eval" / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from thinkgym.agents.evaluate import tasks_for
+
+    for name in ("n", "samples", "batch_size", "max_new_tokens"):
+        if getattr(args, name) < 1:
+            raise CLIError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    difficulty = parse_difficulty(args.difficulty)
+    system_prompt: str | None = R1_SYSTEM_PROMPT
+    if args.mix:
+        from thinkgym.agents.config import load_config
+        from thinkgym.agents.evaluate import tasks_from_config
+
+        config = load_config(args.mix)
+        tasks, system_prompt = tasks_from_config(config, difficulty), config.system_prompt
+    else:
+        tasks = tasks_for(args.envs, difficulty or 1)
+    out = Path(args.out) if args.out else default_out(args.model)
+    paths = run_eval(args.model, tasks, n=args.n, samples=args.samples, seed=args.seed, out=out, args=args, system_prompt=system_prompt)
+    print(paths["table"].read_text(encoding="utf-8"))
+    print(f"report: {paths['table']}\nresults: {paths['results']}\nchart: {paths['chart']}\ncompletions: {paths['completions']}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from thinkgym.agents.report import compare_chart, compare_table, load_results
+
+    before, after = load_results(args.before), load_results(args.after)
+    out = Path(args.out) if args.out else (Path(args.after) if Path(args.after).is_dir() else Path(args.after).parent)
+    out.mkdir(parents=True, exist_ok=True)
+    table = compare_table(before, after)
+    (out / "compare.md").write_text(table, encoding="utf-8")
+    compare_chart(before, after, out / "compare.png")
+    print(table)
+    print(f"table: {out / 'compare.md'}\nchart: {out / 'compare.png'}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from thinkgym.agents.curves import plot_run
+
+    for path in plot_run(args.run_dir, args.out):
+        print(path)
+    return 0
