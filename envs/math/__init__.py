@@ -3,6 +3,7 @@
 from thinkgym.envs.math import (  # noqa: F401
     arithmetic,
     countdown,
+    dataset,
     derivative,
     expand,
     factor,
