@@ -24,42 +24,43 @@ def level(table: Mapping[int, T], difficulty: int) -> T:
     return table[difficulty]
 
 
-_ITEM_SPLIT = re.compile(r"\s*(?:[,;\n]|\band\b)\s*", re.IGNORECASE)
-_ITEM_RE = re.compile(
-    r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?:[:=]|->|\bis\b(?:\s+an?\b)?|\s)\s*(?:an?\s+)?(?P<value>[A-Za-z0-9_]+)\.?$",
-    re.IGNORECASE,
+_PAIR_RE = re.compile(
+    r"\b(?!and\b)([A-Za-z_][A-Za-z0-9_]*)\s*(?:[:=]|->|\bis\b)?\s*(?:\ban?\s+)?([A-Za-z0-9_]+)", re.IGNORECASE
 )
+_GAP_RE = re.compile(r"^[\s,;.(){}\[\]]*(?:\band\b)?[\s,;.(){}\[\]]*$", re.IGNORECASE)
 
 
 def parse_assignment(text: str, keys: Mapping[str, str], values: Mapping[str, T], *, what: str = "value") -> dict[str, T]:
     """Read ``A: knight, B = knave; C is a knight`` into ``{"A": ..., "B": ..., "C": ...}``.
 
     ``keys`` maps each accepted spelling (lower case) of a name to its canonical name;
-    ``values`` maps each accepted spelling (lower case) of a value to the value. Items are
-    separated by commas, semicolons, newlines or "and"; order and case do not matter. Every
-    canonical name must be given exactly once (the same value twice is tolerated).
+    ``values`` maps each accepted spelling (lower case) of a value to the value. Pairs are
+    separated by commas, semicolons, newlines, spaces or "and"; order and case do not matter.
+    Every canonical name must be given exactly once (the same value twice is tolerated).
     Raises :class:`InvalidAnswer` with the reason otherwise.
     """
-    items = [item for item in _ITEM_SPLIT.split(text.strip().strip("{}()[].")) if item]
-    if not items:
-        raise InvalidAnswer("the answer is empty")
     wanted = set(keys.values())
-    if len(items) > 4 * len(wanted) + 4:
-        raise InvalidAnswer(f"the answer has {len(items)} items, expected {len(wanted)}")
     result: dict[str, T] = {}
-    for item in items:
-        match = _ITEM_RE.match(item.strip())
-        if not match:
-            raise InvalidAnswer(f"cannot read {item[:30]!r}; write name: {what}")
-        key = keys.get(match.group("key").lower())
+    pos, pairs = 0, 0
+    for match in _PAIR_RE.finditer(text):
+        if not _GAP_RE.match(text[pos : match.start()]):
+            raise InvalidAnswer(f"cannot read {text[pos:match.start()][:30]!r}; write name: {what}")
+        pos, pairs = match.end(), pairs + 1
+        if pairs > 4 * len(wanted) + 4:
+            raise InvalidAnswer(f"the answer has more than {pairs - 1} pairs, expected {len(wanted)}")
+        key = keys.get(match.group(1).lower())
         if key is None:
-            raise InvalidAnswer(f"unknown name {match.group('key')[:20]!r}")
-        value = values.get(match.group("value").lower())
+            raise InvalidAnswer(f"unknown name {match.group(1)[:20]!r}")
+        value = values.get(match.group(2).lower())
         if value is None:
-            raise InvalidAnswer(f"{match.group('value')[:20]!r} is not a valid {what} for {key}")
+            raise InvalidAnswer(f"{match.group(2)[:20]!r} is not a valid {what} for {key}")
         if key in result and result[key] != value:
             raise InvalidAnswer(f"{key} is given two different values")
         result[key] = value
+    if not _GAP_RE.match(text[pos:]):
+        raise InvalidAnswer(f"cannot read {text[pos:][:30]!r}; write name: {what}")
+    if not result:
+        raise InvalidAnswer(f"no name: {what} pairs found")
     missing = sorted(wanted - set(result))
     if missing:
         raise InvalidAnswer(f"no {what} given for {', '.join(missing)}")
