@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 COMMANDS = [
     "thinkgym.agents.cmd_envs",  # envs, sample, score
+    "thinkgym.agents.cmd_train",  # train
     "thinkgym.agents.cmd_eval",  # eval, compare, plot
     "thinkgym.agents.cmd_export",  # export
 ]
