@@ -138,17 +138,20 @@ def verify(problem: HanoiProblem, answer: str) -> Verdict:
 
 def explain(problem: HanoiProblem) -> str:
     n, s, t = problem.disks, problem.source, problem.target
+    if n == 1:
+        return f"A single disk moves straight from {s} to {t}.\nMoves: {problem.answer}"
     spare = next(p for p in PEGS if p not in (s, t))
+    top = f"{n - 1} disk{'s' if n > 2 else ''}"
     lines = [
-        f"To move {n} disks from {s} to {t}: move the top {n - 1} disks from {s} to {spare}, "
-        f"move disk {n} from {s} to {t}, then move the {n - 1} disks from {spare} to {t}.",
+        f"To move {n} disks from {s} to {t}: move the top {top} from {s} to {spare}, "
+        f"move disk {n} from {s} to {t}, then move the {top} from {spare} to {t}.",
         "Apply the same rule recursively to each smaller tower; "
         f"this takes 2^{n} - 1 = {problem.optimal_length} moves, the minimum.",
     ]
     if n > 1:
-        lines.append(f"First part ({n - 1} disks {s} to {spare}): {_text(solve(n - 1, s, spare))}")
+        lines.append(f"First part ({top} {s} to {spare}): {_text(solve(n - 1, s, spare))}")
         lines.append(f"Middle: {s}->{t}")
-        lines.append(f"Last part ({n - 1} disks {spare} to {t}): {_text(solve(n - 1, spare, t))}")
+        lines.append(f"Last part ({top} {spare} to {t}): {_text(solve(n - 1, spare, t))}")
     lines.append(f"Moves: {problem.answer}")
     return "\n".join(lines)
 

@@ -144,7 +144,7 @@ def _feedback_text(exact: int, misplaced: int) -> str:
 
 
 class MastermindEnv(MultiTurnEnv):
-    __doc__ = __doc__
+    __doc__ = __doc__  # the module docstring: observation, action, reward and episode end
     family = "logic"
     config_cls = MastermindConfig
 

@@ -262,7 +262,7 @@ def _prompt(p: ZebraProblem, n: int) -> str:
         example = "; ".join(f"House {h}: " + ", ".join(vals[h - 1] for vals in p.values) for h in (1, 2))
         lines.append(
             "Give the value of every category for every house. Answer with one entry per house, separated by "
-            f"semicolons, the house number first, e.g. <answer>{example}; ...</answer> (that example is not the solution)."
+            f"semicolons, the house number first, e.g. <answer>{example}; ...</answer> (the values there only show the format)."
         )
     return "\n".join(lines)
 
