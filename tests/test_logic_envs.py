@@ -87,6 +87,7 @@ BAD_CONFIGS = [
     (hanoi.HanoiConfig, {"min_disks": 5, "max_disks": 3}, "min_disks"),
     (hanoi.HanoiConfig, {"max_disks": 12}, "max_disks"),
     (knights_knaves.KnightsKnavesConfig, {"max_people": 9}, "max_people"),
+    (knights_knaves.KnightsKnavesConfig, {"min_people": 2}, "min_people"),
     (n_queens.NQueensConfig, {"min_n": 3}, "min_n"),
     (n_queens.NQueensConfig, {"preplaced": 5}, "preplaced"),
     (sat.SatConfig, {"variables": 1}, "variables"),

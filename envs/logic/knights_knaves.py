@@ -46,8 +46,8 @@ class KnightsKnavesConfig:
             object.__setattr__(self, "min_people", lo)
         if self.max_people is None:
             object.__setattr__(self, "max_people", max(hi, self.min_people))
-        if not 2 <= self.min_people <= self.max_people <= MAX_PEOPLE:
-            raise ValueError(f"need 2 <= min_people <= max_people <= {MAX_PEOPLE}, got {self.min_people}, {self.max_people}")
+        if not 3 <= self.min_people <= self.max_people <= MAX_PEOPLE:
+            raise ValueError(f"need 3 <= min_people <= max_people <= {MAX_PEOPLE}, got {self.min_people}, {self.max_people}")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def generate(rng: np.random.Generator, config: KnightsKnavesConfig) -> KnightsKn
     _, _, kinds = _LEVELS[config.difficulty]
     n = int(rng.integers(config.min_people, config.max_people + 1))
     people = tuple(string.ascii_uppercase[:n])
-    while True:
+    for _ in range(1000):
         truth = {p: bool(rng.integers(2)) for p in people}
         statements: list[tuple[str, Statement]] = []
         # Everyone speaks once, then extra statements are added until the solution is unique.
@@ -146,6 +146,8 @@ def generate(rng: np.random.Generator, config: KnightsKnavesConfig) -> KnightsKn
                 break
         if len(solutions(people, tuple(statements))) == 1:
             break
+    else:
+        raise RuntimeError(f"no puzzle with a unique solution found for {n} people")
     statements.sort(key=lambda item: people.index(item[0]))
     answer = ", ".join(f"{p}: {KIND[truth[p]]}" for p in people)
     lines = [f"{speaker} says: \"{_text(s)}\"" for speaker, s in statements]
