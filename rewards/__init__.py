@@ -1,8 +1,9 @@
 """Rewards shared by every env: answer extraction, the R1 format reward, shaping terms,
 math answer equivalence and the verification guard.
 
-``math_equal`` lives in :mod:`thinkgym.rewards.equivalence` and is imported lazily, so that
-importing the extraction helpers does not pull in sympy.
+``math_equal`` lives in :mod:`thinkgym.rewards.equivalence` (parser in
+:mod:`thinkgym.rewards.mathparse`, numeric evaluation in :mod:`thinkgym.rewards.mathnum`) and is
+imported lazily, so that importing the extraction helpers does not pull in sympy.
 """
 
 from __future__ import annotations
