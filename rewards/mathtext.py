@@ -38,7 +38,8 @@ _FRAC_SHORT_SECOND = re.compile(r"\\([dt]?frac|[dt]?binom)\s*(\{[^{}]*\})\s*" + 
 _SQRT_SHORT = re.compile(r"\\sqrt\s*" + _SHORT_ARG)
 _RATE_UNITS = re.compile(r"(?<=[\d\s}])\s*(?:km|m|mi|ft|cm|miles|meters|feet)\s*/\s*(?:h|hr|hour|s|sec|min)\b")
 _VERB = re.compile(r"(?i)(?<![\\a-z])(?:is|are|equals|was|be)(?![a-z])\s*:?")
-_WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}|^\s*(?:is|are|equals)(?![a-zA-Z])")
+_WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}|(?<![\\a-zA-Z])(?i:is|are|equals)(?![a-zA-Z])")
+_LABEL = re.compile(r"(?i)^\s*(?:the\s+)?(?:final\s+)?(?:answer|solution|result)\s*:\s*")
 _TRAILING = re.compile(r"[\s.;:]+$")
 
 
@@ -69,6 +70,7 @@ def clean(text: str) -> str:
 
 def _sentence_tail(text: str) -> str:
     """``The final answer is 7.`` -> ``7``; text without a sentence verb is returned unchanged."""
+    text = _LABEL.sub("", text)
     if not _WORDS.search(text):
         return text
     verbs = list(_VERB.finditer(text))
