@@ -2,7 +2,7 @@
 
 Rows are those of :func:`thinkgym.datasets.build`: ``prompt`` (chat messages), ``env_id``,
 ``seed``, ``difficulty``, ``answer``. ``ENV`` is an env id, optionally with a weight
-(``thinkgym/Arithmetic-v0:2``), or one YAML file with a ``mix:`` entry.
+(``thinkgym/Arithmetic-v0:2``), or one YAML file with a ``mix:`` entry (a training config).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ FORMATS = {".jsonl": "jsonl", ".parquet": "parquet"}
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write problems to a .jsonl or .parquet dataset file")
-    p.add_argument("envs", nargs="+", metavar="ENV", help="env id[:weight], or a YAML file with a 'mix:' entry")
+    p.add_argument("envs", nargs="+", metavar="ENV", help="env id[:weight], or a training config (YAML) with a 'mix:' entry")
     p.add_argument("--n", type=int, required=True, help="number of problems")
     p.add_argument("--split", choices=["train", "eval"], default="train", help="train, or the held-out eval problems")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--difficulty", type=int, default=1)
+    p.add_argument("--difficulty", type=int, help="level of every env (default: the mix entry's, else 1)")
     p.add_argument("--out", type=Path, required=True, help="output file, .jsonl or .parquet")
     p.set_defaults(func=cmd_export)
 

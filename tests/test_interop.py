@@ -20,7 +20,7 @@ import thinkgym
 from thinkgym.agents.cli import main as cli
 from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
 from thinkgym.agents.splits import problem_stream, split_of
-from thinkgym.datasets import COLUMNS, allocate, build, normalize_mix
+from thinkgym.datasets import COLUMNS, allocate, build, normalize_mix, parse_mix
 from thinkgym.envs import registry
 from thinkgym.integrations.trl import CorrectnessReward, reward_funcs
 from thinkgym.scoring import MultiTurnNotSupported
@@ -83,6 +83,22 @@ def test_eval_split_is_evaluations_held_out_stream_and_disjoint_from_train():
     assert set(evals["seed"]) == stream  # the problems evaluation scores with the same seed
 
 
+def test_training_config_mix_sets_weights_and_difficulties(tmp_path):
+    from thinkgym.agents.config import load_config
+
+    config = tmp_path / "train.yaml"
+    config.write_text(f"mix:\n  - {{id: {ARITH}, weight: 3.0, difficulty: 2}}\n  - {{id: {PATH}, weight: 1.0}}\n")
+    assert parse_mix(config) == ({ARITH: 0.75, PATH: 0.25}, {ARITH: 2})
+    assert parse_mix(load_config(config).mix) == ({ARITH: 0.75, PATH: 0.25}, {ARITH: 2, PATH: 1})
+    rows = build(config, 8).to_list()
+    assert sorted((r["env_id"], r["difficulty"]) for r in rows) == [(ARITH, 2)] * 6 + [(PATH, 1)] * 2
+    assert {r["difficulty"] for r in build(config, 8, difficulty=3).to_list()} == {3}
+    with pytest.raises(ValueError, match="env options"):
+        build([{"id": ARITH, "kwargs": {"max_value": 9}}], 2)
+    with pytest.raises(ValueError, match="needs an 'id'"):
+        build([{"env": ARITH}], 2)
+
+
 def test_mix_forms_and_errors(tmp_path):
     assert normalize_mix(ARITH) == {ARITH: 1.0}
     assert normalize_mix([ARITH, PATH]) == {ARITH: 0.5, PATH: 0.5}
@@ -94,7 +110,7 @@ def test_mix_forms_and_errors(tmp_path):
         build("thinkgym/Arithmetc-v0", 2)
     with pytest.raises(ValueError, match="weight of thinkgym/ShortestPath-v0"):
         normalize_mix({ARITH: 1, PATH: -1})
-    with pytest.raises(ValueError, match="repeat"):
+    with pytest.raises(ValueError, match="appears twice"):
         normalize_mix([ARITH, ARITH])
     with pytest.raises(ValueError, match="all weights"):
         normalize_mix({ARITH: 0})
