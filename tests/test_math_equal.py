@@ -91,6 +91,9 @@ EQUAL = [
     ("-\\infty", "-oo"),
     ("\\emptyset", "\\{\\}"),
     ("x + y = 3", "y = 3 - x"),
+    ("x is 5", "5"),
+    ("Answer: 5", "5"),
+    ("The roots are 2 and 3", "3, 2"),
 ]
 
 NOT_EQUAL = [
@@ -191,6 +194,21 @@ def test_hostile_input_returns_false_fast_and_runs_nothing(text, tmp_path):
         assert time.perf_counter() - start < 1.0
     assert not os.path.exists(marker)
     assert set(os.listdir(tmp_path)) == before
+
+
+def test_no_eval_or_exec_runs_during_checks(monkeypatch):
+    import builtins
+
+    from thinkgym.rewards import equivalence
+
+    equivalence._parse_cached.cache_clear()  # parse everything again under the patch
+    calls: list[str] = []
+    real_eval, real_exec = builtins.eval, builtins.exec
+    monkeypatch.setattr(builtins, "eval", lambda *a, **k: calls.append("eval") or real_eval(*a, **k))
+    monkeypatch.setattr(builtins, "exec", lambda *a, **k: calls.append("exec") or real_exec(*a, **k))
+    for a, b in EQUAL[:40] + NOT_EQUAL + [(h, "1") for h in HOSTILE]:
+        math_equal(a, b)
+    assert calls == []
 
 
 def test_code_strings_do_not_even_parse():
