@@ -17,8 +17,8 @@ Difficulty: 1 = 3 houses, 2 categories; 2 = 4 houses, 3 categories; 3 = 5 houses
 
 from __future__ import annotations
 
-import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,20 +130,14 @@ def count_solutions(n_houses: int, n_cats: int, clues: tuple[Clue, ...], limit: 
     dom = narrow(n_houses, n_cats, clues)
     if dom is None:
         return 0
-    perms = list(itertools.permutations(range(n_houses)))  # perm[v] = house of value v
-    candidates = {c: [p for p in perms if all(p[v] in dom[(c, v)] for v in range(n_houses))] for c in range(n_cats)}
-    order = sorted(range(n_cats), key=lambda c: len(candidates[c]))
+    order = sorted(range(n_cats), key=lambda c: (sum(len(dom[(c, v)]) for v in range(n_houses)), c))
     rank = {c: i for i, c in enumerate(order)}
     due: list[list[Clue]] = [[] for _ in range(n_cats)]
     for clue in clues:
         if clue[0] not in ("at", "not_at"):  # unary clues are already in the domains
             due[max(rank[c] for c, _ in _items(clue))].append(clue)
-    pos: list[tuple[int, ...]] = [()] * n_cats
+    house: dict[Item, int] = {}
     found = 0
-
-    def ok(clue: Clue) -> bool:
-        kind, (ca, va), (cb, vb) = clue
-        return _rel(kind, pos[ca][va], pos[cb][vb])
 
     def place(i: int) -> None:
         nonlocal found
@@ -151,15 +145,42 @@ def count_solutions(n_houses: int, n_cats: int, clues: tuple[Clue, ...], limit: 
             found += 1
             return
         c = order[i]
-        for p in candidates[c]:
-            pos[c] = p
-            if all(ok(clue) for clue in due[i]):
+        allowed = [set(dom[(c, v)]) for v in range(n_houses)]
+        inner = []
+        for clue in due[i]:  # clues with an already placed item narrow this category's houses
+            kind, a, b = clue
+            if a[0] == c and b[0] == c:
+                inner.append(clue)
+            elif a[0] == c:
+                allowed[a[1]] = {h for h in allowed[a[1]] if _rel(kind, h, house[b])}
+            else:
+                allowed[b[1]] = {h for h in allowed[b[1]] if _rel(kind, house[a], h)}
+        for perm in _permutations(allowed):
+            house.update({(c, v): h for v, h in enumerate(perm)})
+            if all(_rel(kind, house[a], house[b]) for kind, a, b in inner):
                 place(i + 1)
                 if found >= limit:
                     return
 
     place(0)
     return found
+
+
+def _permutations(allowed: list[set[int]]) -> Iterator[tuple[int, ...]]:
+    """Assignments of distinct houses, value v taking one of ``allowed[v]``."""
+    chosen: list[int] = []
+
+    def extend(v: int) -> Iterator[tuple[int, ...]]:
+        if v == len(allowed):
+            yield tuple(chosen)
+            return
+        for h in sorted(allowed[v]):
+            if h not in chosen:
+                chosen.append(h)
+                yield from extend(v + 1)
+                chosen.pop()
+
+    return extend(0)
 
 
 _RELATIONS = {
