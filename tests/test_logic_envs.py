@@ -457,3 +457,11 @@ def test_mastermind_feedback_and_scripted_players():
         env.reset(options={"secret": "AAAAA"})
     with pytest.raises(ValueError, match="unknown reset option"):
         env.reset(options={"code": "AAAA"})
+
+
+def test_mastermind_observations_stay_printable_ascii():
+    env = gym.make("thinkgym/Mastermind-v0", difficulty=1, disable_env_checker=True)
+    env.reset(seed=0)
+    for completion in ["<answer>\U0001f600\u202e\x1b[31m</answer>", "no tags", "<answer>" + "Z" * 3000 + "</answer>"]:
+        obs, reward, *_ = env.step(completion)
+        assert reward == 0.0 and set(obs) <= set(string.printable)

@@ -123,7 +123,7 @@ def reference_guess(codes: _Codes, consistent: np.ndarray, turn: int) -> int:
 @lru_cache(maxsize=16)
 def budget(pegs: int, colors: int) -> int:
     """The most guesses the reference strategy needs over all secrets, by walking its game tree:
-    each node is the set of secrets consistent with the feedback so far,"""
+    each node is the set of secrets consistent with the feedback so far."""
     codes = _codes(pegs, colors)
     win = pegs * 10
 
@@ -196,7 +196,7 @@ class MastermindEnv(MultiTurnEnv):
         guess = None if move is None else "".join(ch for ch in move.upper() if ch not in " ,-")
         allowed = self.alphabet
         if guess is not None and (len(guess) != cfg.pegs or any(ch not in allowed for ch in guess)):
-            error, guess = f"a guess is {cfg.pegs} letters from {allowed}, got {move[:20]!r}", None
+            error, guess = f"a guess is {cfg.pegs} letters from {allowed}, got {ascii(move[:20])}", None
         left = cfg.max_turns - self.turn - 1
         if guess is None:
             self.history.append(f"Guess {self.turn + 1}: unreadable ({error})")

@@ -126,7 +126,7 @@ def count_solutions(n_houses: int, n_cats: int, clues: tuple[Clue, ...], limit: 
     """Solutions (one permutation of houses per category) satisfying every clue, up to ``limit``.
 
     Domains are first narrowed by :func:`narrow`; then categories are placed one at a time,
-    fewest candidate permutations first, each clue checked once all its categories are placed."""
+    narrowest first, each value's houses cut down by the clues linking it to placed values."""
     dom = narrow(n_houses, n_cats, clues)
     if dom is None:
         return 0
