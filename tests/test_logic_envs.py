@@ -201,6 +201,33 @@ def test_sudoku_unique_and_constraint_checked(difficulty):
         assert sum(1 for v in p.puzzle if v) == sudoku.SudokuConfig(difficulty=difficulty).givens
 
 
+def _all_4x4_grids() -> list[tuple[int, ...]]:
+    """Every valid 4x4 sudoku grid (there are 288), built row by row: independent of the solver."""
+    grids: list[tuple[int, ...]] = [()]
+    for _ in range(4):
+        grids = [g + row for g in grids for row in itertools.permutations(range(1, 5)) if _fits(g + row)]
+    return grids
+
+
+def _fits(cells: tuple[int, ...]) -> bool:
+    rows = len(cells) // 4
+    cols_ok = all(len({cells[r * 4 + c] for r in range(rows)}) == rows for c in range(4))
+    boxes_ok = all(
+        len({cells[r * 4 + c] for r in range(br, min(br + 2, rows)) for c in range(bc, bc + 2)})
+        == 2 * (min(br + 2, rows) - br)
+        for br in (0, 2) if br < rows for bc in (0, 2)
+    )
+    return cols_ok and boxes_ok
+
+
+def test_sudoku_4x4_uniqueness_by_enumeration():
+    grids = _all_4x4_grids()
+    assert len(grids) == 288
+    for p in problems("sudoku", 1, seeds=range(8)):
+        matching = [g for g in grids if all(v == 0 or g[i] == v for i, v in enumerate(p.puzzle))]
+        assert matching == [p.solution]
+
+
 def test_sudoku_accepts_any_valid_grid_and_formats():
     blank = sudoku.SudokuProblem("", "", 4, (1,) + (0,) * 15, ())
     a = "1 2 3 4\n3 4 1 2\n2 1 4 3\n4 3 2 1"
