@@ -27,7 +27,10 @@ _DROP = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|biggl|biggr|displaystyle|textstyle|limits|nolimits)(?![a-zA-Z])"
     r"|\\[,;:! ]|\\quad|\\qquad|~|\\\$|\$|USD|EUR|\u20ac|\u00a3"
 )
-_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|mathsf|operatorname|mbox|rm|bf)\s*\{([^{}]*)\}")
+_TEXT_CMD = re.compile(
+    r"\\(text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|mathsf|operatorname|rm|bf)\s*\{([^{}]*)\}"
+    r"(\s*\^\s*(?:\{\s*\d\s*\}|\d))?"
+)
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree")
 _THOUSANDS_BRACE = re.compile(r"(\d)(?:\{,\}|\\,)(?=\d{3}(?!\d))")
 _MIXED = re.compile(r"(?<![\d.}^_])(\d+)\s*\\[dt]?frac\s*\{(\d+)\}\s*\{(\d+)\}")
@@ -53,7 +56,7 @@ def clean(text: str) -> str:
     text = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], text)
     text = _sentence_tail(text)
     for _ in range(4):  # nested text commands, innermost first
-        text, n = _TEXT_CMD.subn(lambda m: f" {m.group(1)} ", text)
+        text, n = _TEXT_CMD.subn(_text_command, text)
         if not n:
             break
     text = _RATE_UNITS.sub(" ", text)
@@ -66,6 +69,15 @@ def clean(text: str) -> str:
     text = _FRAC_SHORT_SECOND.sub(r"\\\1\2{\3}", text)
     text = _SQRT_SHORT.sub(r"\\sqrt{\1}", text)
     return _TRAILING.sub("", text).strip()
+
+
+def _text_command(match: re.Match[str]) -> str:
+    """``\\text{ cm}^2`` (words: units or filler) is dropped with its exponent; ``\\text{ or }``
+    stays a separator; text with digits and ``\\mathrm{e}``-like math fonts keep their content."""
+    command, content, exponent = match.groups()
+    if command.startswith(("text", "mbox")) and not re.search(r"\d", content):
+        return f" {content} " if content.strip().lower() in ("or", "and") else " "
+    return f" {content} {exponent or ''}"
 
 
 def _sentence_tail(text: str) -> str:
