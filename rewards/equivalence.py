@@ -3,10 +3,11 @@
 Both texts are read by the whitelisted parser of :mod:`thinkgym.rewards.mathparse` (never by
 ``eval`` or ``sympify``) and compared by value:
 
-* expressions: numerically at fixed points for their variables, with 40-digit mpmath
+* expressions: numerically at fixed points for their variables, with 50-digit mpmath
   arithmetic (:mod:`thinkgym.rewards.mathnum`). Two exact expressions (no decimal point) must
-  agree to 25 significant digits at every point, which decides equality of the integers,
-  rationals, radicals and elementary expressions that answers are made of; when either side is
+  agree to 25 significant digits (or within 1e-32 near zero) at every point, which decides
+  equality of the integers, rationals, radicals and elementary expressions that answers are
+  made of; when either side is
   a decimal the relative tolerance is 1e-6, but a decimal never equals an exact irrational
   (``3.1416`` is not ``\\pi``). Variables take positive values, so branch choices such as
   ``sqrt(x^2) = x`` are accepted;
@@ -147,7 +148,10 @@ def _close(ctx: Any, x: Any, y: Any, tolerance: float) -> bool:
         return bool(x == y)
     diff = abs(x - y)
     scale = max(abs(x), abs(y))
-    return bool(diff <= tolerance * scale or diff <= tolerance * 1e-5)
+    # Near zero a relative test is meaningless: allow what 50-digit rounding leaves of a zero
+    # (exact) or what a printed decimal can (inexact), but no more: 10^-7 is not 0.
+    floor = 1e-32 if tolerance == EXACT_TOLERANCE else 1e-12
+    return bool(diff <= tolerance * scale or diff <= floor)
 
 
 @functools.lru_cache(maxsize=64)

@@ -20,7 +20,7 @@ import sympy
 
 MAX_BITS = 1 << 16
 """Largest binary exponent of any intermediate value (about 20,000 decimal digits)."""
-DIGITS = 40
+DIGITS = 50
 """Working precision in decimal digits."""
 
 

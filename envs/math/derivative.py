@@ -4,7 +4,7 @@ Prompt: ``Differentiate f(x) = x^2*sin(3*x) with respect to x.`` and the answer 
 Answer: f'(x) in any equivalent form, e.g. ``<answer>2x sin(3x) + 3x^2 cos(3x)</answer>``
 (``f'(x) = ...`` and LaTeX such as ``\\cos`` and ``\\frac`` also read). Reward 1.0 when the
 answer equals the derivative as a function of x (checked by evaluation at several points with
-40-digit arithmetic), else 0.
+50-digit arithmetic), else 0.
 
 Difficulty: 1 = polynomials; 2 = sums with sin, cos, exp, log or sqrt; 3 = products,
 compositions and powers of polynomials (product and chain rule).
@@ -21,8 +21,6 @@ from thinkgym.envs.math.calculus_common import elementary
 from thinkgym.envs.math.common import ANSWER_HINT, X, equal_verdict, read_expression, to_text
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
-
-_F_PRIME = sympy.Symbol("f'")
 
 
 @dataclass(frozen=True)
