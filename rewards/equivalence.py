@@ -8,8 +8,8 @@ Both texts are read by the whitelisted parser of :mod:`thinkgym.rewards.mathpars
   agree to 25 significant digits (or within 1e-32 near zero) at every point, which decides
   equality of the integers, rationals, radicals and elementary expressions that answers are
   made of; when either side is a decimal the relative tolerance is 1e-6, but a decimal never
-  equals an exact irrational (``3.1416`` is not ``\\pi``). Variables take positive values, so branch choices such as
-  ``sqrt(x^2) = x`` are accepted;
+  equals an exact irrational (``3.1416`` is not ``\\pi``). Variables take positive values,
+  so branch choices such as ``sqrt(x^2) = x`` are accepted;
 * ``x = 5`` equals ``5``; lists ``1, 2`` and ``x=1 or x=2`` and sets ``\\{1, 2\\}`` compare
   unordered, tuples ordered (a bare list also matches a tuple in order); intervals compare
   their ends and whether each end is closed (an open interval ``(a, b)`` matches the pair
