@@ -14,6 +14,7 @@ env's text in the chat template (``mask`` 0: never trained).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,20 +70,31 @@ class Episode:
 
 
 class EnvPool:
-    """Env instances, made once per (env id, difficulty) and reused: ``G`` for a group plus one
-    that draws problems."""
+    """Env instances, made once per (env id, difficulty) and reused across steps: as many as one
+    round's episodes need (each episode owns its instance), plus one that draws problems."""
 
     def __init__(self, mix: Sequence[EnvSpec], group_size: int) -> None:
         self.specs = {spec.id: spec for spec in mix}
         self.group_size = group_size
         self._envs: dict[tuple[str, int], list[Any]] = {}
+        self._probes: dict[tuple[str, int], Any] = {}
 
-    def envs(self, env_id: str, difficulty: int) -> list[Any]:
+    def _make(self, env_id: str, difficulty: int) -> Any:
+        return thinkgym.make(env_id, difficulty=difficulty, **self.specs[env_id].kwargs)
+
+    def instances(self, env_id: str, difficulty: int, count: int) -> list[Any]:
+        """The first ``count`` instances for (env id, difficulty), made on demand."""
+        envs = self._envs.setdefault((env_id, difficulty), [])
+        while len(envs) < count:
+            envs.append(self._make(env_id, difficulty))
+        return envs[:count]
+
+    def probe(self, env_id: str, difficulty: int) -> Any:
+        """The instance that draws problems (never stepped)."""
         key = (env_id, difficulty)
-        if key not in self._envs:
-            kwargs = self.specs[env_id].kwargs
-            self._envs[key] = [thinkgym.make(env_id, difficulty=difficulty, **kwargs) for _ in range(self.group_size + 1)]
-        return self._envs[key]
+        if key not in self._probes:
+            self._probes[key] = self._make(env_id, difficulty)
+        return self._probes[key]
 
 
 def draw_problems(
@@ -98,7 +110,7 @@ def draw_problems(
         slots = [i for i, pick in enumerate(picks) if pick == env_index]
         level = levels[spec.id]
         stream = problem_stream(
-            pool.envs(spec.id, level)[-1], spec.id, "train", mix_seed(config.seed, rank, step, round_, env_index), level
+            pool.probe(spec.id, level), spec.id, "train", mix_seed(config.seed, rank, step, round_, env_index), level
         )
         for slot in slots:
             problems[slot] = next(stream)
@@ -108,8 +120,12 @@ def draw_problems(
 def start_episodes(config: TrainConfig, tokenizer: Any, pool: EnvPool, problems: Sequence[ProblemRef], first_group: int) -> list[Episode]:
     """G episodes per problem, each env reset with the problem's seed (the same problem)."""
     episodes = []
+    used: dict[tuple[str, int], int] = defaultdict(int)  # instances handed out per (env id, difficulty)
     for offset, problem in enumerate(problems):
-        for env in pool.envs(problem.env_id, problem.difficulty)[: config.group_size]:
+        key = (problem.env_id, problem.difficulty)
+        envs = pool.instances(*key, used[key] + config.group_size)[used[key] :]
+        used[key] += config.group_size
+        for env in envs:
             prompt, _ = env.reset(seed=problem.seed)
             messages = build_messages(prompt, config.system_prompt)
             ids = encode_chat(tokenizer, messages)

@@ -21,6 +21,7 @@ import contextlib
 import copy
 import json
 import math
+import os
 import random
 import time
 from collections import defaultdict
@@ -44,9 +45,7 @@ STATE_FILE = "trainer_state.pt"
 def train(config: TrainConfig, resume: bool = False) -> Path:
     """Run GRPO with ``config``; with ``resume``, continue from the latest checkpoint in
     ``config.output_dir``. Returns the run directory."""
-    from accelerate import Accelerator
-
-    accelerator = Accelerator()
+    accelerator = make_accelerator()
     rank, main = accelerator.process_index, accelerator.is_main_process
     run_dir = Path(config.output_dir)
     checkpoint = latest_checkpoint(run_dir) if resume else None
@@ -96,28 +95,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         unwrapped = accelerator.unwrap_model(model)
 
         # -- rollouts, with dynamic sampling ---------------------------------------------------------
-        kept: list[list[Episode]] = []
-        dropped: list[list[Episode]] = []
-        generated_tokens = 0
-        rounds = 1 + (config.max_refill_rounds if config.dynamic_sampling else 0)
-        for round_ in range(rounds):
-            need = config.prompts_per_step - len(kept)
-            if need == 0:
-                break
-            problems = draw_problems(config, pool, curriculum.levels, rank, step, round_)[:need]
-            episodes = start_episodes(config, tokenizer, pool, problems, first_group=0)
-            run_episodes(unwrapped, tokenizer, episodes, config, mix_seed(config.seed, rank, step, round_, 1), autocast)
-            generated_tokens += sum(e.completion_tokens for e in episodes)
-            for i in range(0, len(episodes), config.group_size):
-                group = episodes[i : i + config.group_size]
-                rewards = [e.reward for e in group]
-                no_signal = config.dynamic_sampling and max(rewards) - min(rewards) < 1e-9
-                (dropped if no_signal else kept).append(group)
-        generated_groups = len(kept) + len(dropped)
-        dropped_fraction = len(dropped) / generated_groups
-        # Groups without signal fill the batch when refills run out: every process then trains on
-        # the same number of sequences (DDP needs equal micro-batch counts).
-        batch = [e for group in (kept + dropped)[: config.prompts_per_step] for e in group]
+        batch, rollout = collect_batch(config, unwrapped, tokenizer, pool, curriculum.levels, rank, step, autocast)
         t_rollout = time.perf_counter() - t0
 
         # -- advantages -----------------------------------------------------------------------------
@@ -176,7 +154,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         records = gather([episode_record(e) for e in batch], accelerator)
         changed = curriculum.update((r["env"], r["success"]) for r in records)
         step_time = time.perf_counter() - t0
-        totals = gather([{"generated_tokens": generated_tokens, "dropped": len(dropped), "groups": generated_groups}], accelerator)
+        totals = gather([rollout], accelerator)
         logger.log_step(
             step + 1,
             records,
@@ -200,8 +178,60 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         if last or (config.checkpoint_every and (step + 1) % config.checkpoint_every == 0):
             save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, curriculum, config, step + 1)
     logger.close()
-    accelerator.wait_for_everyone()
+    write_rank_summary(run_dir, accelerator, model, config.steps - start_step)
     return run_dir
+
+
+def collect_batch(
+    config: TrainConfig, model: Any, tokenizer: Any, pool: EnvPool, levels: dict[str, int], rank: int, step: int, autocast: torch.dtype | None
+) -> tuple[list[Episode], dict[str, int]]:
+    """Roll out ``prompts_per_step`` groups for one step, dropping groups whose rewards are all
+    equal and refilling them with new problems for up to ``max_refill_rounds`` extra rounds
+    (dynamic sampling). Returns the batch (groups contiguous) and counts: ``groups`` generated,
+    ``dropped``, ``generated_tokens``."""
+    kept: list[list[Episode]] = []
+    dropped: list[list[Episode]] = []
+    generated_tokens = 0
+    rounds = 1 + (config.max_refill_rounds if config.dynamic_sampling else 0)
+    for round_ in range(rounds):
+        need = config.prompts_per_step - len(kept)
+        if need == 0:
+            break
+        problems = draw_problems(config, pool, levels, rank, step, round_)[:need]
+        episodes = start_episodes(config, tokenizer, pool, problems, first_group=0)
+        run_episodes(model, tokenizer, episodes, config, mix_seed(config.seed, rank, step, round_, 1), autocast)
+        generated_tokens += sum(e.completion_tokens for e in episodes)
+        for i in range(0, len(episodes), config.group_size):
+            group = episodes[i : i + config.group_size]
+            rewards = [e.reward for e in group]
+            no_signal = config.dynamic_sampling and max(rewards) - min(rewards) < 1e-9
+            (dropped if no_signal else kept).append(group)
+    # Groups without signal fill the batch when refills run out: every process then trains on the
+    # same number of sequences (DDP needs equal micro-batch counts).
+    batch = [e for group in (kept + dropped)[: config.prompts_per_step] for e in group]
+    return batch, {"groups": len(kept) + len(dropped), "dropped": len(dropped), "generated_tokens": generated_tokens}
+
+
+def write_rank_summary(run_dir: Path, accelerator: Any, model: Any, steps: int) -> None:
+    """``ranks/rank-N.json`` per process: steps done and a checksum of its parameters, so that
+    a distributed run can be checked (every rank trained, all ended with the same weights)."""
+    with torch.no_grad():
+        checksum = sum(float(p.double().sum()) + float(p.double().abs().sum()) for p in accelerator.unwrap_model(model).parameters())
+    folder = run_dir / "ranks"
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = {"rank": accelerator.process_index, "num_processes": accelerator.num_processes, "trained_steps": steps, "param_checksum": checksum}
+    (folder / f"rank-{accelerator.process_index}.json").write_text(json.dumps(summary) + "\n")
+    accelerator.wait_for_everyone()
+
+
+def make_accelerator() -> Any:
+    """An ``Accelerator``; under a multi-process launch on a machine without GPUs, one that runs
+    DDP over CPU processes (gloo): accelerate only does so when told ``cpu=True``."""
+    from accelerate import Accelerator
+
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    has_device = torch.accelerator.is_available() if hasattr(torch, "accelerator") else torch.cuda.is_available()
+    return Accelerator(cpu=distributed and not has_device)
 
 
 def lr_factor(config: TrainConfig, step: int) -> float:
