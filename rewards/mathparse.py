@@ -1,8 +1,8 @@
 """A whitelisted parser for math answers in plain text and a LaTeX subset; builds sympy objects.
 
 Nothing here evaluates text as code: the tokenizer of :mod:`thinkgym.rewards.mathlex` and a
-recursive-descent parser read numbers,
-variables, ``+ - * / ^`` (and ``**``), ``!`` and ``%``, parentheses, ``|x|``, known functions
+recursive-descent parser read numbers, variables, ``+ - * / ^`` (and ``**``), ``!`` and ``%``,
+parentheses, ``|x|``, known functions
 (``sin``, ``\\sin``, ``\\arcsin``, ``sin^{-1}``, ``ln``, ``\\log_{2}``, ``exp``, ``sqrt``,
 ``\\sqrt[3]{}``, ``\\frac``, ``\\binom``, ...), constants (``pi``, ``e``, ``i``, ``oo``,
 ``\\infty``), implicit multiplication (``2x``, ``(x+1)(x-1)``), equations (``x = 5``),
