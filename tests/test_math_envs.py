@@ -196,6 +196,17 @@ def test_dataset_splits_are_disjoint_stable_and_deterministic():
     assert not seen["train"] & seen["eval"]
 
 
+def test_dataset_index_option_sweeps_the_split_in_file_order():
+    env = gym.make("thinkgym/MathDataset-v0", split="eval", difficulty=1, disable_env_checker=True)
+    problems = dataset.pool(env.unwrapped.config)
+    assert problems and all(dataset.split_of(p.problem) == "eval" for p in problems)
+    for i, expected in enumerate(problems):
+        prompt, info = env.reset(options={"index": i})
+        assert prompt == expected.prompt and info["answer"] == expected.answer
+    with pytest.raises(ValueError, match="index"):
+        env.reset(options={"index": len(problems)})
+
+
 def test_dataset_reads_jsonl_with_boxed_solutions_and_parquet(tmp_path):
     rows = [
         {"problem": f"What is {i} + {i}?", "solution": f"Add: $\\boxed{{{2 * i}}}$", "level": "Level 1"} for i in range(10)

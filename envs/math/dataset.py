@@ -20,7 +20,8 @@ after replacing common math symbols are skipped.
 Splits: ``split="eval"`` keeps the problems whose BLAKE2b hash of the problem text falls in the
 first 20% of the hash range, ``"train"`` the others, ``"all"`` (default) every problem, so the
 held-out set never changes with the seed or the file order. Each reset picks a problem with the
-env's seeded generator: the same seed always poses the same problem.
+env's seeded generator: the same seed always poses the same problem; ``reset(options={"index": i})``
+poses problem ``i`` of the selection (in file order), to sweep a split.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ import hashlib
 import json
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,10 +131,25 @@ def problems_for(path: str, mtime_ns: int, split: str, difficulty: int) -> tuple
     )
 
 
-def generate(rng: np.random.Generator, config: MathDatasetConfig) -> DatasetProblem:
+def pool(config: MathDatasetConfig) -> tuple[DatasetProblem, ...]:
+    """The problems a config poses, in file order."""
     path = Path(config.path).resolve()
-    pool = problems_for(str(path), path.stat().st_mtime_ns, config.split, config.difficulty)
-    return pool[int(rng.integers(len(pool)))]
+    return problems_for(str(path), path.stat().st_mtime_ns, config.split, config.difficulty)
+
+
+def generate(rng: np.random.Generator, config: MathDatasetConfig) -> DatasetProblem:
+    problems = pool(config)
+    return problems[int(rng.integers(len(problems)))]
+
+
+def from_options(options: Mapping[str, Any], config: MathDatasetConfig) -> DatasetProblem:
+    """``reset(options={"index": i})`` poses problem ``i`` of the pool (to sweep an eval split)."""
+    problems = pool(config)
+    unknown = set(options) - {"index"}
+    index = options.get("index")
+    if unknown or isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(problems):
+        raise ValueError(f"options must be {{'index': 0..{len(problems) - 1}}}, got {dict(options)!r}")
+    return problems[index]
 
 
 def _plain(text: str) -> str:
@@ -146,5 +164,5 @@ def verify(problem: DatasetProblem, answer: str) -> Verdict:
 
 MathDatasetEnv = register_task(
     "thinkgym/MathDataset-v0", family="math", config=MathDatasetConfig, generate=generate, verify=verify,
-    boxed_fallback=True,
+    from_options=from_options, boxed_fallback=True,
 )
