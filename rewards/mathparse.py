@@ -164,23 +164,24 @@ class _Parser:
         return items
 
     def item(self) -> Any:
-        parts = [self.relation()]
-        while self.accept("op", "cup"):
-            parts.append(self.relation())
-        if len(parts) == 1:
-            return parts[0]
-        return IntervalUnion(tuple(_as_interval(p) for p in parts))
-
-    def relation(self) -> Any:
-        sides, ops = [self.expr()], []
+        """A relation whose sides may be unions: ``x \\in (-\\infty, 0) \\cup (1, \\infty)``."""
+        sides, ops = [self.union()], []
         while self.peek()[0] == "op" and self.peek()[1] in _RELOPS:
             ops.append(self.take()[1])
-            sides.append(self.expr())
+            sides.append(self.union())
         if not ops:
             return sides[0]
         if ops == ["="]:
             return Equation(*sides)
         return _inequality(sides, ops)
+
+    def union(self) -> Any:
+        parts = [self.expr()]
+        while self.accept("op", "cup"):
+            parts.append(self.expr())
+        if len(parts) == 1:
+            return parts[0]
+        return IntervalUnion(tuple(_as_interval(p) for p in parts))
 
     def expr(self) -> Any:
         value = self.term()

@@ -6,7 +6,8 @@ math delimiters (``$...$``, ``\\(...\\)``, ``\\[...\\]``), ``\\boxed{}``, LaTeX 
 commands, ``\\text{}``-like commands (their words stay, as units or separators), thousands
 separators written ``1{,}000``, degrees (``30^\\circ``), currency signs, mixed numbers
 (``2\\frac{1}{2}``), unicode math symbols, and a final answer stated in a short sentence
-(``The answer is 7.`` keeps ``7``).
+(``The answer is 7.`` keeps ``7``), and a function name on the left (``f(x) = 2x``,
+``f'(x) = 2``, ``\\frac{dy}{dx} = 3`` keep the right side).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _RATE_UNITS = re.compile(r"(?<=[\d\s}])\s*(?:km|m|mi|ft|cm|miles|meters|feet)\s*
 _VERB = re.compile(r"(?i)(?<![\\a-z])(?:is|are|equals|was|be)(?![a-z])\s*:?")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}|(?<![\\a-zA-Z])(?i:is|are|equals)(?![a-zA-Z])")
 _LABEL = re.compile(r"(?i)^\s*(?:the\s+)?(?:final\s+)?(?:answer|solution|result)\s*:\s*")
+_FUNCTION_LHS = re.compile(r"^\s*(?:[a-zA-Z]'*\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\)|\\frac\{d[a-zA-Z]?\}\{d[a-zA-Z]\}|d[a-zA-Z]/d[a-zA-Z]|[a-zA-Z]')\s*=(?!=)")
 _TRAILING = re.compile(r"[\s.;:]+$")
 
 
@@ -54,7 +56,7 @@ def clean(text: str) -> str:
     text = text.strip()
     text = re.sub(r"^\\\[|\\\]$|^\\\(|\\\)$", "", text)
     text = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], text)
-    text = _sentence_tail(text)
+    text = _FUNCTION_LHS.sub("", _sentence_tail(text))
     for _ in range(4):  # nested text commands, innermost first
         text, n = _TEXT_CMD.subn(_text_command, text)
         if not n:
@@ -86,7 +88,12 @@ def _sentence_tail(text: str) -> str:
     if not _WORDS.search(text):
         return text
     verbs = list(_VERB.finditer(text))
-    return text[verbs[-1].end() :] if verbs else text
+    if not verbs:
+        return text
+    tail = text[verbs[-1].end() :]
+    if re.search(r"[\d\\]", tail) is None and re.search(r"[\d\\]", text[: verbs[0].start()]):
+        return text[: verbs[0].start()]  # "x = 2 is the answer"
+    return tail
 
 
 def _mixed_number(match: re.Match[str]) -> str:

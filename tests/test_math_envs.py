@@ -125,7 +125,8 @@ def test_derivative_accepts_equivalent_forms():
 
     f = X**2 * sympy.sin(3 * X)
     p = DerivativeProblem("", "", f, sympy.diff(f, X))
-    for good in ("2x sin(3x) + 3x^2 cos(3x)", "x(2\\sin 3x + 3x\\cos 3x)", "f'(x) = 3x^2\\cos(3x) + 2x\\sin(3x)"):
+    for good in ("2x sin(3x) + 3x^2 cos(3x)", "x(2\\sin 3x + 3x\\cos 3x)", "f'(x) = 3x^2\\cos(3x) + 2x\\sin(3x)",
+                 "\\frac{dy}{dx} = 2x\\sin(3x) + 3x^2\\cos(3x)"):
         assert verify(p, good).score == 1.0, good
     assert verify(p, "2x sin(3x) + x^2 cos(3x)").score == 0.0
     with pytest.raises(thinkgym.rewards.InvalidAnswer):
@@ -136,7 +137,8 @@ def test_integral_accepts_any_constant_and_checks_by_differentiation():
     from thinkgym.envs.math.integral import IntegralProblem, verify
 
     p = IntegralProblem("", "", 3 * X**2 + 1 / X, X**3 + sympy.log(X))
-    for good in ("x^3 + \\ln x", "x^3 + \\ln|x| + C", "x^3 + log(x) + 17", "x^3 + \\ln(2x)"):
+    for good in ("x^3 + \\ln x", "x^3 + \\ln|x| + C", "x^3 + log(x) + 17", "x^3 + \\ln(2x)", "F(x) = x^3 + \\ln x",
+                 "\\int (3x^2 + 1/x) dx = x^3 + \\ln x + C"):
         assert verify(p, good).score == 1.0, good
     assert verify(p, "6x - 1/x^2").score == 0.0  # the derivative, not an antiderivative
     assert verify(p, "x^3").score == 0.0

@@ -94,6 +94,10 @@ EQUAL = [
     ("x is 5", "5"),
     ("Answer: 5", "5"),
     ("The roots are 2 and 3", "3, 2"),
+    ("x = 2 is the answer", "2"),
+    ("f(x) = 2x", "2x"),
+    ("x \\in (-\\infty, -2] \\cup [3, \\infty)", "(-\\infty,-2]\\cup[3,\\infty)"),
+    ("(x-2)^2 + (y+1)^2 = 25", "x^2 - 4x + y^2 + 2y = 20"),
 ]
 
 NOT_EQUAL = [

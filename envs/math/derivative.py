@@ -47,8 +47,7 @@ def generate(rng: np.random.Generator, config: DerivativeConfig) -> DerivativePr
 
 
 def verify(problem: DerivativeProblem, answer: str) -> Verdict:
-    text = answer.split("=", 1)[1] if answer.lstrip().startswith(("f'(x)", "f'", "y'", "dy/dx")) and "=" in answer else answer
-    expr = read_expression(text)
+    expr = read_expression(answer)  # "f'(x) = ..." and "dy/dx = ..." read as their right side
     return equal_verdict(expr, problem.derivative, "the answer is not the derivative")
 
 

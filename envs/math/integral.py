@@ -53,7 +53,7 @@ def generate(rng: np.random.Generator, config: IntegralConfig) -> IntegralProble
 
 
 def verify(problem: IntegralProblem, answer: str) -> Verdict:
-    text = answer.split("=", 1)[1] if answer.lstrip().startswith(("F(x)", "\\int")) and "=" in answer else answer
+    text = answer.split("=", 1)[1] if answer.lstrip().startswith("\\int") and "=" in answer else answer
     expr = read_expression(text, CONSTANTS | {X})
     derivative = sympy.diff(expr.xreplace({X: _POSITIVE_X}), _POSITIVE_X).xreplace({_POSITIVE_X: X})
     verdict = equal_verdict(derivative, problem.integrand, "the derivative of the answer is not the integrand")
