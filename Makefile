@@ -32,8 +32,10 @@ stockfish:
 test: install
 	$(PY) -m pytest -q
 
+# The main job: evaluate the base model on held-out problems of the default mix, train it with
+# GRPO, evaluate it again, print the before/after table (thinkgym run; a GPU is used when present).
 train: install
-	$(PY) -m thinkgym train --config configs/default.yaml
+	$(PY) -m thinkgym run --config configs/default.yaml
 
 bench: install
 	$(PY) benchmarks/run_all.py

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from thinkgym.agents.cli import CLIError
 from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
 
-DEFAULT_MAX_NEW_TOKENS = 256
+DEFAULT_MAX_NEW_TOKENS = 192
+DEFAULT_BATCH_SIZE = 64
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_generation_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, default=32, help="conversations per generation batch (default 32)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations per generation batch (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS})")
     p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="for the K samples (default 1.0)")
@@ -77,25 +79,51 @@ def device_and_autocast(device: str, dtype: str) -> tuple[Any, Any]:
     return dev, None
 
 
+@dataclass(frozen=True)
+class GenerationOptions:
+    """How completions are generated during an evaluation."""
+
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    temperature: float = 1.0
+    top_p: float = 1.0
+    batch_size: int = DEFAULT_BATCH_SIZE
+    device: str = "auto"
+    dtype: str = "auto"
+    progress: bool = True
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> GenerationOptions:
+        for name in ("batch_size", "max_new_tokens"):
+            if getattr(args, name) < 1:
+                raise CLIError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+        return cls(args.max_new_tokens, args.temperature, args.top_p, args.batch_size, args.device, args.dtype, not args.no_progress)
+
+
+def display_name(model: str) -> str:
+    from thinkgym.agents.policy import DEFAULT_ALIASES, DEFAULT_MODEL
+
+    return DEFAULT_MODEL if model in DEFAULT_ALIASES else model
+
+
 def run_eval(
-    model_name: str, tasks: list, *, n: int, samples: int, seed: int, out: Path, args: argparse.Namespace,
-    system_prompt: str | None = R1_SYSTEM_PROMPT, model_and_tokenizer: tuple[Any, Any] | None = None,
+    model: str, tasks: list, *, n: int, samples: int, seed: int, out: Path, options: GenerationOptions,
+    system_prompt: str | None = R1_SYSTEM_PROMPT,
 ) -> dict[str, Path]:
-    """Load (unless given), evaluate and write the report; returns the paths written."""
+    """Load the policy, evaluate it on held-out problems and write the report; returns the paths."""
     from thinkgym.agents.evaluate import evaluate, policy_sampler
     from thinkgym.agents.policy import load_policy
     from thinkgym.agents.report import write_eval
 
-    device, autocast = device_and_autocast(args.device, args.dtype)
-    model, tokenizer = model_and_tokenizer or load_policy(None if model_name == "default" else model_name, device=device)
-    sampler = policy_sampler(model, tokenizer, max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, autocast_dtype=autocast)
+    device, autocast = device_and_autocast(options.device, options.dtype)
+    policy, tokenizer = load_policy(model, device=device)
+    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature,
+                             top_p=options.top_p, autocast_dtype=autocast)
     started = time.perf_counter()
-    result = evaluate(sampler, tasks, model_name=model_name, n=n, samples=samples, seed=seed, batch_size=args.batch_size,
-                      system_prompt=system_prompt, progress=not args.no_progress)
+    result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
+                      batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
     settings = {
-        "model": model_name, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
-        "n": n, "samples": samples, "seed": seed, "split": "eval", "max_new_tokens": args.max_new_tokens,
-        "temperature": args.temperature, "top_p": args.top_p, "batch_size": args.batch_size, "device": str(device),
+        "model": model, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
+        "n": n, "samples": samples, "seed": seed, "split": "eval", **asdict(options), "device": str(device),
         "autocast": str(autocast), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
     }
     return write_eval(out, result.results, result.records, settings)
@@ -109,9 +137,10 @@ def default_out(model_name: str) -> Path:
 def cmd_eval(args: argparse.Namespace) -> int:
     from thinkgym.agents.evaluate import tasks_for
 
-    for name in ("n", "samples", "batch_size", "max_new_tokens"):
+    for name in ("n", "samples"):
         if getattr(args, name) < 1:
-            raise CLIError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+            raise CLIError(f"--{name} must be >= 1, got {getattr(args, name)}")
+    options = GenerationOptions.from_args(args)
     difficulty = parse_difficulty(args.difficulty)
     system_prompt: str | None = R1_SYSTEM_PROMPT
     if args.mix:
@@ -123,7 +152,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         tasks = tasks_for(args.envs, difficulty or 1)
     out = Path(args.out) if args.out else default_out(args.model)
-    paths = run_eval(args.model, tasks, n=args.n, samples=args.samples, seed=args.seed, out=out, args=args, system_prompt=system_prompt)
+    paths = run_eval(args.model, tasks, n=args.n, samples=args.samples, seed=args.seed, out=out, options=options, system_prompt=system_prompt)
     print(paths["table"].read_text(encoding="utf-8"))
     print(f"report: {paths['table']}\nresults: {paths['results']}\nchart: {paths['chart']}\ncompletions: {paths['completions']}")
     return 0

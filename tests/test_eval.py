@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +233,21 @@ def test_plot_draws_curves_from_a_run_log(tmp_path, capsys):
     assert all((tmp_path / "plots" / n).read_bytes()[:4] == b"\x89PNG" for n in names)
     assert main(["plot", str(tmp_path / "nowhere")]) == 2
     assert "no training log" in capsys.readouterr().err
+
+
+def test_run_evaluates_trains_and_reports_before_and_after(tmp_path, capsys):
+    """The main job (``make train``) end to end on the smoke config's tiny model."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "old.txt").write_text("a previous run")  # a used output_dir: the job must not write into it
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    assert main(["run", "--config", str(smoke), "--eval-n", "2", "--no-progress", f"output_dir={run_dir}", "steps=1"]) == 0
+    printed = capsys.readouterr().out
+    (fresh,) = [p for p in tmp_path.iterdir() if p.name.startswith("run-")]
+    for name in ("eval/before/results.json", "eval/after/results.json", "report.md", "compare.png", "plots/reward.png", "log.jsonl"):
+        assert (fresh / name).is_file(), name
+    assert "| Arithmetic | 2 |" in printed and "| ShortestPath | 2 |" in printed and "delta 95% CI" in printed
+    assert f"report: {fresh / 'report.md'}" in printed
+    before = json.loads((fresh / "eval/before/completions.jsonl").read_text().splitlines()[0])
+    after = json.loads((fresh / "eval/after/completions.jsonl").read_text().splitlines()[0])
+    assert before["seed"] == after["seed"]  # the same held-out problems before and after
