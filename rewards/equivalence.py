@@ -26,6 +26,7 @@ import functools
 import logging
 import re
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 EXACT_TOLERANCE = 1e-25
 INEXACT_TOLERANCE = 1e-6
 DEFAULT_TIMEOUT = 1.0
+MAX_VARIABLES = 10
 _POINTS = 3
 _PLAIN = re.compile(r"\s*([-+]?)(\d{1,60}(?:\.\d{0,60})?|\.\d{1,60})(?:\s*/\s*(\d{1,60}))?\s*")
 
@@ -104,38 +106,47 @@ def values_equal(a: Value, b: Value, *, deadline: float | None = None) -> bool:
     return False
 
 
-def expressions_equal(a: sympy.Expr, b: sympy.Expr, *, deadline: float | None = None, exact: bool | None = None) -> bool:
-    """Equality of two sympy expressions by evaluation at fixed points (see the module doc).
-
-    ``exact`` forces the tolerance (True: 25 digits, False: 1e-6); by default it is exact only
-    when neither expression contains a decimal number.
-    """
+def expressions_equal(a: sympy.Expr, b: sympy.Expr, *, deadline: float | None = None) -> bool:
+    """Equality of two sympy expressions by evaluation at fixed points (see the module doc)."""
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
-    if len(symbols) > 10:
+    if len(symbols) > MAX_VARIABLES:
         return False
-    if exact is None:
-        exact_a, exact_b = not a.has(sympy.Float), not b.has(sympy.Float)
-        if exact_a != exact_b:
-            exact_side = a if exact_a else b
-            if not exact_side.free_symbols and not (exact_side.is_Rational or exact_side.is_infinite):
-                return False  # a rounded decimal is not an exact irrational
-        exact = exact_a and exact_b
-    tolerance = EXACT_TOLERANCE if exact else INEXACT_TOLERANCE
+    return _match(_signature(a, symbols, deadline), _signature(b, symbols, deadline))
+
+
+@dataclass(frozen=True)
+class _Signature:
+    """What equality needs to know of an expression: its values at the points for ``symbols``
+    (None where undefined, e.g. at a pole), whether it is exact (no decimals), and whether it is
+    an exact constant that is not rational (which no decimal equals)."""
+
+    values: tuple[Any, ...]
+    exact: bool
+    irrational: bool
+
+
+def _signature(expr: sympy.Expr, symbols: list[sympy.Symbol], deadline: float | None) -> _Signature:
     ctx = mathnum.context()
-    compared = 0
+    values = []
     for point in _points(ctx, symbols):
         try:
-            va = mathnum.evaluate(a, point, deadline=deadline)
+            values.append(mathnum.evaluate(expr, point, deadline=deadline))
         except mathnum.NumericError:
-            va = None
-        try:
-            vb = mathnum.evaluate(b, point, deadline=deadline)
-        except mathnum.NumericError:
-            vb = None
-        if deadline is not None and time.monotonic() > deadline:
-            return False
+            values.append(None)
+    exact = not expr.has(sympy.Float)
+    irrational = exact and not expr.free_symbols and not (expr.is_Rational or expr.is_infinite)
+    return _Signature(tuple(values), exact, bool(irrational))
+
+
+def _match(a: _Signature, b: _Signature) -> bool:
+    if a.exact != b.exact and (a.irrational or b.irrational):
+        return False  # a rounded decimal is not an exact irrational
+    tolerance = EXACT_TOLERANCE if a.exact and b.exact else INEXACT_TOLERANCE
+    ctx = mathnum.context()
+    compared = 0
+    for va, vb in zip(a.values, b.values):
         if va is None and vb is None:
-            continue  # both undefined here (e.g. log at a pole): try the next point
+            continue  # both undefined here: the other points decide
         if va is None or vb is None or not _close(ctx, va, vb, tolerance):
             return False
         compared += 1
@@ -210,10 +221,30 @@ def _ordered_equal(xs: tuple[Value, ...], ys: tuple[Value, ...], deadline: float
 
 def _unordered_equal(xs: tuple[Any, ...], ys: tuple[Any, ...], deadline: float | None) -> bool:
     """Same elements, ignoring order and repeats (every x is some y and every y some x)."""
-    def covered(us: tuple[Any, ...], vs: tuple[Any, ...]) -> bool:
-        return all(any(values_equal(u, v, deadline=deadline) for v in vs) for u in us)
+    names = {v.lhs for v in xs + ys if isinstance(v, Equation)}
+    if len(names) == 1 and isinstance(next(iter(names)), sympy.Symbol):  # x = 1 or x = 2
+        xs, ys = tuple(_unwrap(x) for x in xs), tuple(_unwrap(y) for y in ys)
+    if all(isinstance(v, sympy.Expr) for v in xs + ys):  # evaluate each element once, not per pair
+        symbols = sorted(set().union(*(v.free_symbols for v in xs + ys)), key=lambda s: s.name)
+        if len(symbols) > MAX_VARIABLES:
+            return False
+        sx = [_signature(x, symbols, deadline) for x in xs]
+        sy = [_signature(y, symbols, deadline) for y in ys]
+        same = _match
+    else:
+        sx, sy = list(xs), list(ys)
 
-    return covered(xs, ys) and covered(ys, xs)
+        def same(u: Any, v: Any) -> bool:
+            return values_equal(u, v, deadline=deadline)
+
+    return all(any(same(u, v) for v in sy) for u in sx) and all(any(same(v, u) for u in sx) for v in sy)
+
+
+def _unwrap(value: Value) -> Value:
+    """``x = 2`` in a list of values of x stands for 2."""
+    if isinstance(value, Equation) and isinstance(value.lhs, sympy.Symbol):
+        return value.rhs
+    return value
 
 
 def _intervals_equal(a: Interval, b: Interval, deadline: float | None) -> bool:

@@ -377,11 +377,16 @@ class _Parser:
                     raise ParseError(f"exponent larger than {MAX_EXPONENT}")
                 if not base.free_symbols:
                     b = _approx(base)
-                    if b == 0 and mathnum.context().re(e) <= 0:
-                        raise ParseError("zero to a non-positive power")
-                    if abs(e) * abs(mathnum.magnitude(mathnum.context(), b)) > mathnum.MAX_BITS:
+                    if b == 0:
+                        if mathnum.context().re(e) <= 0:
+                            raise ParseError("zero to a non-positive power")
+                    elif abs(e) * abs(mathnum.magnitude(mathnum.context(), b)) > mathnum.MAX_BITS:
                         raise ParseError("power too large")
-            return sympy.Pow(base, exp, evaluate=self.evaluate)
+            # sympy looks for square factors of big integers under a root (trial division):
+            # keep such roots unevaluated, their value is the same
+            big_root = base.is_Rational and exp.is_Rational and not exp.is_Integer and max(
+                abs(base.p).bit_length(), base.q.bit_length()) > 128
+            return sympy.Pow(base, exp, evaluate=self.evaluate and not big_root)
 
         return _apply2(power, a, b)
 
