@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import weakref
 from collections.abc import Iterable
 
@@ -62,6 +63,23 @@ def stockfish_available() -> bool:
 def cp_score(score: chess.engine.PovScore, color: chess.Color) -> int:
     """A score in centipawns from ``color``'s point of view; mates map near +-MATE_CP."""
     return score.pov(color).score(mate_score=MATE_CP)
+
+
+_LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Stop every running engine process."""
+    for engine in list(_LIVE):
+        engine.close()
+
+
+# python-chess drives each engine from a non-daemon thread, and Python joins those threads
+# before running atexit handlers: an engine left open would hang interpreter exit. This hook
+# runs before that join (it is what concurrent.futures uses for the same reason).
+_register_before_thread_join = getattr(threading, "_register_atexit", None)
+if _register_before_thread_join is not None:
+    _register_before_thread_join(close_all)
 
 
 class Engine:
@@ -113,6 +131,7 @@ class Engine:
         if self._finalizer is not None:
             self._finalizer()
         self._engine, self._finalizer = None, None
+        _LIVE.discard(self)
 
     def _started(self) -> chess.engine.SimpleEngine:
         if self._engine is None:
@@ -124,6 +143,7 @@ class Engine:
                 raise
             self._engine = engine
             self._finalizer = weakref.finalize(self, _shutdown, engine)
+            _LIVE.add(self)
         return self._engine
 
 
