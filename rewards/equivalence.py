@@ -92,7 +92,8 @@ def values_equal(a: Value, b: Value, *, deadline: float | None = None) -> bool:
             return values_equal(x.items[0], y, deadline=deadline)
         if isinstance(x, SetOf) and not x.braced and isinstance(y, Tup):
             return _ordered_equal(x.items, y.items, deadline)
-        if isinstance(x, Tup) and isinstance(y, Interval) and len(x.items) == 2:
+        if isinstance(x, Tup) and isinstance(y, Interval) and len(x.items) == 2 and all(
+                isinstance(v, sympy.Expr) for v in x.items):
             x = Interval(x.items[0], x.items[1], False, False)
             return _intervals_equal(x, y, deadline)
     if isinstance(a, Tup) and isinstance(b, Tup):
