@@ -4,7 +4,7 @@ Prompt: the equations, one a line (``2x + 3y = 7``), and the answer format.
 Answer: one equation: the value of x (``<answer>4</answer>`` or ``x = 4``); a system: the
 values in the order of the variables as a tuple, e.g. ``<answer>(1, -2, 3)</answer>``, or as
 equations ``x = 1, y = -2, z = 3`` in any order. Reward 1.0 when the values satisfy every
-equation (checked exactly by substitution), else 0.
+equation (checked by substitution, exactly for exact values, within 1e-6 for decimals), else 0.
 
 Difficulty: 1 = one equation ``a x + b = c``; 2 = two equations in x, y; 3 = three in x, y, z.
 """
@@ -18,6 +18,7 @@ import sympy
 
 from thinkgym.envs.math.common import nonzero_int, to_text
 from thinkgym.envs.registry import register_task
+from thinkgym.rewards.equivalence import expressions_equal
 from thinkgym.rewards.mathparse import Equation, SetOf, Tup, parse_answer
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
@@ -91,8 +92,7 @@ def verify(problem: LinearSystemProblem, answer: str) -> Verdict:
     values = _values(problem, answer)
     canonical = "(" + ", ".join(str(v) for v in values) + ")" if len(values) > 1 else str(values[0])
     for row, r in zip(problem.matrix, problem.rhs):
-        residual = sympy.Add(*(a * v for a, v in zip(row, values))) - r
-        if residual != 0 and not (residual.has(sympy.Float) and abs(complex(residual)) < 1e-9):
+        if not expressions_equal(sympy.Add(*(a * v for a, v in zip(row, values))), sympy.Integer(r)):
             return Verdict(0.0, "the values do not satisfy every equation", canonical)
     return Verdict(1.0, canonical=canonical)
 
