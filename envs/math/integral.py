@@ -22,7 +22,7 @@ from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
 _POSITIVE_X = sympy.Symbol("x", positive=True)
-CONSTANTS = frozenset(sympy.symbols("C c K"))
+CONSTANTS = frozenset(sympy.symbols("C c K k"))
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class PolynomialRootsProblem:
 def generate(rng: np.random.Generator, config: PolynomialRootsConfig) -> PolynomialRootsProblem:
     m = config.max_root
     if config.difficulty == 3 and rng.random() < 0.5:
-        p, q = int(rng.integers(-4, 5)), int(pick_nonsquare(rng))
+        p, q = int(rng.integers(-4, 5)), int(_nonsquare(rng))
         r = int(rng.integers(-m, m + 1))
         roots = [p + sympy.sqrt(q), p - sympy.sqrt(q), sympy.Integer(r)]
     else:
@@ -62,7 +62,7 @@ def generate(rng: np.random.Generator, config: PolynomialRootsConfig) -> Polynom
     return PolynomialRootsProblem(prompt, ", ".join(to_text(r) for r in distinct), polynomial, distinct)
 
 
-def pick_nonsquare(rng: np.random.Generator) -> int:
+def _nonsquare(rng: np.random.Generator) -> int:
     while True:
         q = int(rng.integers(2, 13))
         if sympy.sqrt(q).is_irrational:
