@@ -7,12 +7,12 @@ accept the last ``\\boxed{...}`` when no answer tag is present.
 
 from __future__ import annotations
 
-import re
+import string
 
 MAX_ANSWER_CHARS = 4096
 """Answers longer than this are rejected before any parser sees them."""
 
-_ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class AnswerNotFound(ValueError):
@@ -26,10 +26,13 @@ def extract_answer(completion: str, *, boxed: bool = False) -> str:
     answer block. Raises :class:`AnswerNotFound` when neither is there, when the answer is
     empty or longer than :data:`MAX_ANSWER_CHARS`.
     """
-    # Search from the last closing tag backwards: linear time even on megabyte inputs.
-    end = completion.lower().rfind("</answer>")
+    # Search from the last closing tag backwards: linear time even on megabyte inputs. The tags
+    # match in any ASCII case; folding only ASCII letters keeps indices aligned with the text
+    # (str.lower() can lengthen non-ASCII text: "\u0130" becomes two characters).
+    folded = completion.lower() if completion.isascii() else completion.translate(_ASCII_LOWER)
+    end = folded.rfind("</answer>")
     if end != -1:
-        start = completion.lower().rfind("<answer>", 0, end)
+        start = folded.rfind("<answer>", 0, end)
         if start != -1:
             return _checked(completion[start + len("<answer>") : end])
     if boxed:
