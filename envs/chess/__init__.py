@@ -4,4 +4,4 @@ Mate tasks and board questions use python-chess only; the tasks that list ``requ
 (see ``thinkgym envs``) also run the Stockfish engine (Debian package ``stockfish``).
 """
 
-from thinkgym.envs.chess import attacked_squares, best_move, legal_moves, mate_in_one, mate_in_two  # noqa: F401
+from thinkgym.envs.chess import attacked_squares, best_move, forced_mate, legal_moves, lichess, mate_in_one, mate_in_two  # noqa: F401

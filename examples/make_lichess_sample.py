@@ -1,0 +1,103 @@
+"""Write ``envs/data/lichess_sample.csv``: puzzles in the Lichess puzzle-file format, constructed
+from seeded random games (not taken from the Lichess database).
+
+Each puzzle starts from a position of a random game with the opponent to move; the opponent's
+random move (``Moves[0]``) must leave the player a tactic:
+
+* ``mateIn1`` (rated 600..1250): a mate in one, found by python-chess;
+* ``mateIn2`` (rated 1350..1850): Stockfish reports mate in 2 and exhaustive search confirms it;
+  the line is the key move, the longest defence and the mate;
+* ``advantage`` / ``crushing``: Stockfish's best move beats its second best by at least 200 cp
+  and leaves at least +150; the line adds the engine's reply and follow-up. Rated 1350..1850
+  when the move captures free material, 1950..2450 otherwise.
+
+Ratings are assigned by type, not measured. Usage: ``python examples/make_lichess_sample.py``
+(needs Stockfish; takes about a minute).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import chess
+import numpy as np
+
+from thinkgym.envs.chess.best_move import BestMoveConfig, _kind_matches, _unique_winning_move
+from thinkgym.envs.chess.common import random_game_position
+from thinkgym.envs.chess.engine import Engine
+from thinkgym.envs.chess.lichess import SAMPLE_PATH
+from thinkgym.envs.chess.mate import best_defence, first_forcing_move, mate_distance, mating_moves
+
+HEADER = ["PuzzleId", "FEN", "Moves", "Rating", "RatingDeviation", "Popularity", "NbPlays", "Themes", "GameUrl", "OpeningTags"]
+WANTED = {"mateIn1": 30, "mateIn2": 10, "easy": 12, "hard": 15}
+
+
+def main(out: Path = SAMPLE_PATH, seed: int = 2024) -> None:
+    rng = np.random.default_rng(seed)
+    engine = Engine(nodes=20_000)
+    config = BestMoveConfig()
+    found: dict[str, list[list[str]]] = {kind: [] for kind in WANTED}
+    while any(len(found[k]) < n for k, n in WANTED.items()):
+        before = random_game_position(rng, 8, 50)
+        if before is None:
+            continue
+        replies = list(before.legal_moves)
+        first = replies[int(rng.integers(len(replies)))]
+        board = before.copy()
+        board.push(first)
+        if board.is_game_over():
+            continue
+        kind, line, themes = _classify(board, engine, config)
+        if kind is None or len(found[kind]) >= WANTED[kind]:
+            continue
+        low, high = {"mateIn1": (600, 1250), "mateIn2": (1350, 1850), "easy": (1350, 1850), "hard": (1950, 2450)}[kind]
+        rating = int(rng.integers(low, high + 1))
+        moves = " ".join(m.uci() for m in [first, *line])
+        puzzle_id = f"tg{sum(map(len, found.values())):03d}"
+        found[kind].append([puzzle_id, before.fen(), moves, str(rating), "80", "90", "100", " ".join(themes), "", ""])
+        print(kind, puzzle_id, moves, file=sys.stderr)
+    engine.close()
+    rows = sorted((row for rows in found.values() for row in rows), key=lambda r: r[0])
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def _classify(board: chess.Board, engine: Engine, config: BestMoveConfig) -> tuple[str | None, list[chess.Move], list[str]]:
+    mates = mating_moves(board)
+    if mates:
+        return "mateIn1", [mates[0]], ["mate", "mateIn1", "oneMove"]
+    if board.legal_moves.count() < 2:
+        return None, [], []
+    info = engine.analyse(board)[0]
+    mate = info["score"].pov(board.turn).mate()
+    if mate == 2 and mate_distance(board, 2) == 2:
+        key = first_forcing_move(board, 2)
+        board.push(key)
+        defence = best_defence(board, 1)
+        board.push(defence)
+        finish = mating_moves(board)[0]
+        board.pop(), board.pop()
+        return "mateIn2", [key, defence, finish], ["mate", "mateIn2", "short"]
+    if mate is not None:
+        return None, [], []
+    best = _unique_winning_move(board, config, engine)
+    if best is None:
+        return None, [], []
+    board.push(best)
+    reply = engine.analyse(board)[0]["pv"][0]
+    board.push(reply)
+    follow = engine.analyse(board)[0]["pv"][0] if not board.is_game_over() else None
+    board.pop(), board.pop()
+    if follow is None:
+        return None, [], []
+    cp = engine.analyse(board)[0]["score"].pov(board.turn).score(mate_score=100_000)
+    kind = "easy" if _kind_matches(board, best, 1) else "hard"
+    return kind, [best, reply, follow], ["crushing" if cp >= 500 else "advantage", "short"]
+
+
+if __name__ == "__main__":
+    main()
