@@ -12,6 +12,7 @@ Options ``weighted=False`` (fewest edges; edges listed as ``A - B``) and ``direc
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import networkx as nx
@@ -76,19 +77,14 @@ def generate(rng: np.random.Generator, config: ShortestPathConfig) -> ShortestPa
             graph = _orient(rng, graph)
         nodes = sorted(graph.nodes, key=lambda s: (len(s), s))
         if not config.directed:
-            complete = graph.number_of_edges() == n * (n - 1) // 2
-            while True:
-                source, target = (nodes[int(i)] for i in rng.choice(n, size=2, replace=False))
-                if complete or not graph.has_edge(source, target):  # a direct edge makes it trivial
-                    break
+            source, target = _distant_pair(rng, graph, nodes)
             break
         # Directed: pick among pairs two or more edges apart; redraw the graph if there are none.
         pairs = [(u, v) for u, lengths in nx.all_pairs_shortest_path_length(graph) for v, d in lengths.items() if d >= 2]
         if pairs:
             source, target = sorted(pairs)[int(rng.integers(len(pairs)))]
             break
-    path = nx.dijkstra_path(graph, source, target)
-    distance = nx.path_weight(graph, path, "weight")
+    path, distance = _dijkstra(graph, source, target)
     kind = "A directed" if config.directed else "An undirected"
     goal = "of minimum total weight" if config.weighted else "with the fewest edges"
     prompt = (
@@ -99,6 +95,49 @@ def generate(rng: np.random.Generator, config: ShortestPathConfig) -> ShortestPa
         f"Answer with the node names in order, separated by ' -> ', e.g. <answer>{source} -> ... -> {target}</answer>."
     )
     return ShortestPathProblem(prompt, " -> ".join(path), graph, source, target, distance, config.weighted)
+
+
+def _distant_pair(rng: np.random.Generator, graph: nx.Graph, nodes: list[str]) -> tuple[str, str]:
+    """A uniform ordered pair of distinct nodes without a direct edge (which would make the
+    question trivial); any pair when the graph is complete. Rejection sampling from one array
+    of uniforms (a numpy call per try costs more than the test), then an exact fallback."""
+    n = len(nodes)
+    adjacent = dict(graph.adjacency())
+    draws = rng.random(16).tolist()
+    for x, y in zip(draws[::2], draws[1::2]):
+        i, j = int(x * n), int(y * (n - 1))
+        j += j >= i  # uniform over the n - 1 nodes other than i
+        if nodes[j] not in adjacent[nodes[i]]:
+            return nodes[i], nodes[j]
+    pairs = [(u, v) for u in nodes for v in nodes if u != v and v not in adjacent[u]]
+    pairs = pairs or [(u, v) for u in nodes for v in nodes if u != v]
+    return pairs[int(rng.integers(len(pairs)))]
+
+
+def _dijkstra(graph: nx.Graph, source: str, target: str) -> tuple[list[str], int]:
+    """A minimum-weight path from ``source`` to ``target`` (reachable) and its weight.
+
+    Plain Dijkstra on the adjacency dicts: on graphs of a few dozen edges networkx's dispatch
+    and generality cost more than the search itself."""
+    adjacency = dict(graph.adjacency())
+    dist, prev, done = {source: 0}, {}, set()
+    heap = [(0, source)]
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u in done:
+            continue
+        if u == target:
+            break
+        done.add(u)
+        for v, data in adjacency[u].items():
+            nd = d + data["weight"]
+            if v not in done and nd < dist.get(v, nd + 1):
+                dist[v], prev[v] = nd, u
+                heapq.heappush(heap, (nd, v))
+    path = [target]
+    while path[-1] != source:
+        path.append(prev[path[-1]])
+    return path[::-1], dist[target]
 
 
 def _orient(rng: np.random.Generator, graph: nx.Graph) -> nx.DiGraph:
