@@ -64,26 +64,41 @@ def _attacks(r1: int, c1: int, r2: int, c2: int) -> bool:
 
 def solve(n: int, given: dict[int, int], order: list[int] | None = None, limit: int = 1) -> list[list[int]]:
     """Up to ``limit`` placements (column per row, 1-based) extending ``given`` (row -> column),
-    trying columns in ``order`` (default 1..n)."""
+    trying columns in ``order`` (default 1..n), in depth-first order.
+
+    Backtracking over bitmasks of the attacked columns and diagonals; ``blocked[row]`` holds the
+    columns that the given queens of later rows attack in ``row``, so a branch that would run
+    into a given queen is cut where the old pairwise test cut it (same solutions, same order).
+    """
     order = order or list(range(1, n + 1))
+    if limit < 1:
+        return []
+    blocked = [0] * (n + 2)
+    for row in range(1, n + 1):
+        for r, c in given.items():
+            if r > row:
+                for cc in (c, c - (r - row), c + (r - row)):
+                    if 1 <= cc <= n:
+                        blocked[row] |= 1 << cc
+    choices = {row: [given[row]] if row in given else order for row in range(1, n + 1)}
     solutions: list[list[int]] = []
     cols: list[int] = []
 
-    def place(row: int) -> None:
-        if len(solutions) >= limit:
-            return
+    def place(row: int, used: int, up: int, down: int) -> None:
+        # used: columns taken; up: diagonals r + c taken; down: diagonals r - c + n taken.
         if row > n:
             solutions.append(list(cols))
             return
-        for c in [given[row]] if row in given else order:
-            if all(not _attacks(r, cc, row, c) for r, cc in enumerate(cols, 1)) and all(
-                not _attacks(r, cc, row, c) for r, cc in given.items() if r > row
-            ):
-                cols.append(c)
-                place(row + 1)
-                cols.pop()
+        for c in choices[row]:
+            if used >> c & 1 or up >> (row + c) & 1 or down >> (row - c + n) & 1 or blocked[row] >> c & 1:
+                continue
+            cols.append(c)
+            place(row + 1, used | 1 << c, up | 1 << (row + c), down | 1 << (row - c + n))
+            cols.pop()
+            if len(solutions) >= limit:
+                return
 
-    place(1)
+    place(1, 0, 0, 0)
     return solutions
 
 
