@@ -73,8 +73,6 @@ def parse_move(board: chess.Board, text: str) -> chess.Move:
         raise InvalidAnswer(f"ambiguous move {token!r}: name the origin file or rank") from None
     except (chess.IllegalMoveError, chess.InvalidMoveError):
         raise InvalidAnswer(f"{token!r} is not a legal move in this position") from None
-    if not move:  # the null move "0000"
-        raise InvalidAnswer("the null move is not a move")
     return move
 
 
