@@ -14,7 +14,7 @@ import pytest
 import thinkgym  # noqa: F401  (registers the envs)
 from thinkgym.envs.chess import engine as engine_mod
 from thinkgym.envs.chess.engine import Engine, StockfishNotFound, stockfish_available, stockfish_path
-from thinkgym.envs.chess.lichess import SAMPLE_PATH, PuzzleFileError, load_puzzles, select_puzzles
+from thinkgym.envs.chess.lichess import SAMPLE_PATH, PuzzleFileError, load_puzzles
 from thinkgym.envs.chess.mate import forcing_moves
 from thinkgym.envs.registry import env_info
 
@@ -226,8 +226,9 @@ def test_sample_file_rows_are_valid_puzzles():
             assert len(puzzle.player_moves) == 2 and line.is_checkmate(), puzzle.puzzle_id
             assert _brute_force_mate(board, 2)
     for difficulty in (1, 2, 3):
-        band = select_puzzles(puzzles, *{1: (0, 1299), 2: (1300, 1899), 3: (1900, 4000)}[difficulty], ())
-        assert len(band) >= 10
+        low, high = {1: (0, 1299), 2: (1300, 1899), 3: (1900, 4000)}[difficulty]
+        assert len(load_puzzles(min_rating=low, max_rating=high)) >= 10
+    assert {p.puzzle_id for p in load_puzzles(themes=("mateIn2",))} == {p.puzzle_id for p in puzzles if "mateIn2" in p.themes}
 
 
 def _write_csv(path, rows, header="Moves,PuzzleId,Rating,FEN,Themes,Popularity"):
@@ -260,11 +261,11 @@ def test_lichess_filters_and_errors(tmp_path):
 
 
 def test_lichess_reset_by_fen():
-    puzzle = load_puzzles(SAMPLE_PATH)[5]
+    puzzle = load_puzzles(SAMPLE_PATH, max_rating=1299)[5]
     env = make("thinkgym/LichessPuzzle-v0")
     _, info = env.reset(options={"fen": puzzle.position().fen()})
     assert env.unwrapped.problem.puzzle == puzzle
-    with pytest.raises(ValueError, match="no puzzle"):
+    with pytest.raises(ValueError, match="no selected puzzle"):
         env.reset(options={"fen": START_FEN})
 
 

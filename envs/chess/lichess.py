@@ -17,8 +17,9 @@ of a ``mateIn1`` puzzle counts); else 0, and an illegal or unreadable move 0 wit
 Config: ``path`` (default: ``envs/data/lichess_sample.csv`` shipped with thinkgym), a rating band
 (default from difficulty: 1 = below 1300, 2 = 1300 to 1899, 3 = 1900 and up) and ``themes``
 (keep puzzles having all of them). Nothing is downloaded; pass the path of a downloaded and
-decompressed ``lichess_db_puzzle.csv`` to train on the real database. ``reset(options={"fen":
-FEN})`` poses the puzzle of the file (whatever its rating) whose shown position has that FEN.
+decompressed ``lichess_db_puzzle.csv`` to train on the real database (only the selected rows
+are kept in memory). ``reset(options={"fen": FEN})`` poses the selected puzzle whose shown
+position has that FEN.
 
 The shipped sample is *not* from the Lichess database: its rows were constructed in the same
 format by ``examples/make_lichess_sample.py`` (seeded random games; a mate in one or two found
@@ -83,21 +84,27 @@ class Puzzle:
         return board
 
 
-def load_puzzles(path: str | os.PathLike[str] | None = None) -> tuple[Puzzle, ...]:
-    """Every puzzle of a Lichess puzzle CSV (default: the shipped sample); cached per file version.
+def load_puzzles(
+    path: str | os.PathLike[str] | None = None, *, min_rating: int = 0, max_rating: int = 10**6, themes: tuple[str, ...] = ()
+) -> tuple[Puzzle, ...]:
+    """The puzzles of a Lichess puzzle CSV (default: the shipped sample) rated within
+    [min_rating, max_rating] that have every theme in ``themes``; cached per file version.
 
-    Rows are parsed, not replayed: :meth:`Puzzle.position` checks a puzzle's moves when it is posed.
+    Rows are filtered while the file is read, so only the selection is kept in memory (the full
+    Lichess database has millions of rows). Rows are parsed, not replayed: :meth:`Puzzle.position`
+    checks a puzzle's moves when it is posed.
     """
     resolved = Path(path or SAMPLE_PATH).expanduser().resolve()
     try:
         stat = resolved.stat()
     except OSError as err:
         raise PuzzleFileError(f"cannot read puzzle file {str(resolved)!r}: {err.strerror}") from None
-    return _load(str(resolved), stat.st_mtime_ns, stat.st_size)
+    return _load(str(resolved), stat.st_mtime_ns, stat.st_size, min_rating, max_rating, tuple(themes))
 
 
-@functools.lru_cache(maxsize=8)
-def _load(path: str, mtime_ns: int, size: int) -> tuple[Puzzle, ...]:
+@functools.lru_cache(maxsize=16)
+def _load(path: str, mtime_ns: int, size: int, min_rating: int, max_rating: int, themes: tuple[str, ...]) -> tuple[Puzzle, ...]:
+    wanted = set(themes)
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
@@ -109,15 +116,11 @@ def _load(path: str, mtime_ns: int, size: int) -> tuple[Puzzle, ...]:
                 rating = int(row["Rating"])
             except (TypeError, ValueError):
                 raise PuzzleFileError(f"{path}:{line_no}: Rating {row['Rating']!r} is not an integer") from None
-            moves = tuple((row["Moves"] or "").split())
-            puzzles.append(Puzzle(row["PuzzleId"] or f"line{line_no}", row["FEN"] or "", moves, rating, tuple((row["Themes"] or "").split())))
+            row_themes = tuple((row["Themes"] or "").split())
+            if min_rating <= rating <= max_rating and wanted.issubset(row_themes):
+                moves = tuple((row["Moves"] or "").split())
+                puzzles.append(Puzzle(row["PuzzleId"] or f"line{line_no}", row["FEN"] or "", moves, rating, row_themes))
     return tuple(puzzles)
-
-
-def select_puzzles(puzzles: tuple[Puzzle, ...], min_rating: int, max_rating: int, themes: tuple[str, ...]) -> tuple[Puzzle, ...]:
-    """The puzzles rated within [min_rating, max_rating] that have every theme in ``themes``."""
-    wanted = set(themes)
-    return tuple(p for p in puzzles if min_rating <= p.rating <= max_rating and wanted.issubset(p.themes))
 
 
 @dataclass(frozen=True)
@@ -145,11 +148,15 @@ class LichessPuzzleConfig:
         if not isinstance(self.themes, (tuple, list)) or not all(isinstance(t, str) for t in self.themes):
             raise ValueError(f"themes must be a tuple of theme names, got {self.themes!r}")
         object.__setattr__(self, "themes", tuple(self.themes))
-        if not select_puzzles(load_puzzles(self.path), self.min_rating, self.max_rating, tuple(self.themes)):
+        if not self.puzzles():
             raise ValueError(
                 f"no puzzle in {self.path or SAMPLE_PATH} is rated {self.min_rating}..{self.max_rating} "
                 f"with themes {list(self.themes)}; widen the rating band or drop themes"
             )
+
+    def puzzles(self) -> tuple[Puzzle, ...]:
+        """The selected puzzles of the file."""
+        return load_puzzles(self.path, min_rating=self.min_rating, max_rating=self.max_rating, themes=self.themes)
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,7 @@ class LichessPuzzleProblem:
 
 
 def generate(rng: np.random.Generator, config: LichessPuzzleConfig) -> LichessPuzzleProblem:
-    pool = select_puzzles(load_puzzles(config.path), config.min_rating, config.max_rating, config.themes)
+    pool = config.puzzles()
     return _problem(pool[int(rng.integers(len(pool)))])
 
 
@@ -171,10 +178,10 @@ def from_options(options: Mapping[str, Any], config: LichessPuzzleConfig) -> Lic
     if unknown or "fen" not in options:
         raise ValueError(f"LichessPuzzle accepts options={{'fen': FEN}}, got keys {sorted(options)}")
     board = board_from_fen(options["fen"])
-    for puzzle in load_puzzles(config.path):
+    for puzzle in config.puzzles():
         if puzzle.position().fen() == board.fen():
             return _problem(puzzle)
-    raise ValueError(f"no puzzle in {config.path or SAMPLE_PATH} shows the position {board.fen()!r}")
+    raise ValueError(f"no selected puzzle of {config.path or SAMPLE_PATH} shows the position {board.fen()!r}")
 
 
 def _problem(puzzle: Puzzle) -> LichessPuzzleProblem:
