@@ -10,13 +10,17 @@ import time
 import chess
 import gymnasium as gym
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import thinkgym  # noqa: F401  (registers the envs)
 from thinkgym.envs.chess import engine as engine_mod
+from thinkgym.envs.chess.common import parse_move
 from thinkgym.envs.chess.engine import Engine, StockfishNotFound, stockfish_available, stockfish_path
 from thinkgym.envs.chess.lichess import SAMPLE_PATH, PuzzleFileError, load_puzzles
 from thinkgym.envs.chess.mate import forcing_moves
 from thinkgym.envs.registry import env_info
+from thinkgym.rewards.verdict import InvalidAnswer
 
 # White: Kg6, Qf1; Black: Kh8. Qf8# mates; Qf7 and Qc4 stalemate; Qh1+ checks but Kg8 escapes.
 MATE1_FEN = "7k/8/6K1/8/8/8/8/5Q2 w - - 0 1"
@@ -79,6 +83,18 @@ def test_ambiguous_move_scores_zero():
     reward, info = score(env, "Nd2")
     assert reward == 0.0 and "ambiguous" in info["reason"]
     assert score(env, "Nbd2")[0] == 0.0 and score(env, "Ra8#")[0] == 1.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=24) | st.from_regex(r"[KQRBNa-h1-9xO0=+#. -]{1,9}", fullmatch=True))
+def test_parse_move_fuzz(text):
+    """Any text is either one legal move or an InvalidAnswer, never another exception."""
+    board = chess.Board(MATE1_FEN)
+    try:
+        move = parse_move(board, text)
+    except InvalidAnswer:
+        return
+    assert move in board.legal_moves
 
 
 def test_mate_in_one_reset_options_validate():

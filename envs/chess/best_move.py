@@ -5,7 +5,9 @@ Answer: one move in SAN or UCI, e.g. ``<answer>Bxf7+</answer>``. The answer scor
 evaluation loss against the best move: Stockfish evaluates the position after the answered move
 and after the best move with the same node-limited search; a loss of at most ``margin_cp``
 centipawns (default 50) earns 1.0, the reward then falls linearly to 0 at ``zero_cp`` (default
-300), and an illegal or unreadable move scores 0 with the reason. Mates count as 100000 cp.
+300), and an illegal or unreadable move scores 0 with the reason. A forced mate counts as
+100000 cp minus the plies to mate, so when the best move mates, another move that also forces
+a mate (in at most 50 more plies) keeps full reward.
 
 Positions come from seeded games of random legal moves (6 to 40 plies), kept when Stockfish's
 best move leaves the side to move at least +150 cp and at least ``min_gap_cp`` (default 200)
@@ -16,9 +18,11 @@ nothing (a quiet move or a check). ``reset(options={"fen": FEN})`` poses a given
 a unique winning move (ValueError otherwise).
 
 Needs Stockfish (Debian package ``stockfish``; see :mod:`thinkgym.envs.chess.engine`): one
-engine process per env, started on first use, stopped by ``env.close()``. Generation speed (one
-core, Stockfish 15.1, 5000 nodes a search): about 10 problems/s at difficulty 1, 2/s at 2 and
-1/s at 3; scoring a move takes one search (about 15 ms).
+engine process per env, started on first use, stopped by ``env.close()``. Generation speed
+(``benchmarks/chess_generation.py``, Stockfish 15.1, 5000 nodes a search, shared two-core
+machine under load): about 6 problems/s at difficulty 1 and 1/s at 2 and 3 (slowest single
+problem 2.6 s); scoring a move other than the best takes one search (about 15 ms). The same
+seed gives the same problem with the same Stockfish build; another build may differ.
 """
 
 from __future__ import annotations

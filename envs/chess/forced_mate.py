@@ -15,8 +15,9 @@ the mate forced (the first one found, checks first); playing it every turn earns
 Difficulty: 1 = mate in 2 with queen and rook (or two heavy pieces) against a lone king; 2 =
 mate in 2 with three pieces against two defenders; 3 = mate in 3 with two heavy pieces (no
 mate in 2). ``reset(options={"fen": FEN})`` starts from a given position in which mate in at
-most ``mate_in`` moves is forced. Generation speed (one core): about 150 problems/s at
-difficulty 1, 50/s at 2 and 3/s at 3 (up to about a second for one position).
+most ``mate_in`` moves is forced. Generation speed (``benchmarks/chess_generation.py``, shared
+two-core machine under load): about 30 problems/s at difficulty 1, 15/s at 2 and 1.5/s at 3
+(slowest single problem 1.4 s).
 """
 
 from __future__ import annotations
