@@ -37,7 +37,9 @@ test: install
 train: install
 	$(PY) -m thinkgym run --config configs/default.yaml
 
+# Benchmarks against reasoning-gym and TRL (the bench extra); minutes, never part of the tests.
 bench: install
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run_all.py
 
 clean:

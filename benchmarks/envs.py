@@ -25,6 +25,7 @@ a grid maze), knights and knaves, mini sudoku and n-queens.
 
 from __future__ import annotations
 
+import itertools
 import json
 import platform
 import string
@@ -243,7 +244,8 @@ def bench_ours(task: Task) -> dict[str, Any]:
     generate, verify, config = type(raw).task_generate, type(raw).task_verify, raw.config
     rng = np.random.default_rng(0)
     gen_rate = rate(lambda: _times(20, lambda i: generate(rng, config)))
-    reset_rate = rate(lambda: _times(20, lambda i: env.reset(seed=i)))
+    seeds = itertools.count()
+    reset_rate = rate(lambda: _times(20, lambda i: env.reset(seed=next(seeds))))
     per_difficulty = {}
     for d in range(1, raw.max_difficulty + 1):
         cfg = type(config)(difficulty=d)
@@ -335,35 +337,43 @@ def bench_rg(task: Task) -> dict[str, Any]:
 # -- worst case on hostile completions -------------------------------------------------------
 
 
-def hostile_completions() -> list[str]:
+def hostile_completions() -> list[tuple[str, str]]:
+    """(label, completion) pairs: answers built to be slow to parse or huge, and malformed
+    whole completions up to the 65,536-character cap."""
     rng = np.random.default_rng(7)
     noise = "".join(rng.choice(list(string.printable), size=4000))
-    answers = [
-        "9" * 4096, "(" * 2000 + "1" + ")" * 2000, "9^9^9^9^9^9^9^9", "9**9**9**9**9", "10^(10^(10^10))",
-        "2^(2^64) + 3!!!!!!", "1e999999999", "\\frac{" * 800 + "1" + "}" * 800, "sqrt(" * 1000 + "2" + ")" * 1000,
-        "A -> " * 800 + "A", "A: knight, " * 370, "1 " * 2048, "-" * 4096, "a" * 4000 + "!", "x^" * 2000 + "x",
-        "\n".join(["1 2 3 4 5 6 7 8 9"] * 400), "e4 " * 1300, "[" * 2000 + "]" * 2000, "{" * 4000, noise,
-        "A=1, " * 800, "True, " * 680, "0." + "3" * 4000, "-(" * 1300 + "1" + ")" * 1300,
+    answers = {
+        "4096 nines": "9" * 4096, "2000 nested parens": "(" * 2000 + "1" + ")" * 2000,
+        "power tower ^": "9^9^9^9^9^9^9^9", "power tower **": "9**9**9**9**9", "10^10^10^10": "10^(10^(10^10))",
+        "2^2^64 and factorials": "2^(2^64) + 3!!!!!!", "1e999999999": "1e999999999",
+        "800 nested fracs": "\\frac{" * 800 + "1" + "}" * 800, "1000 nested sqrt": "sqrt(" * 1000 + "2" + ")" * 1000,
+        "800-node path": "A -> " * 800 + "A", "370 knight pairs": "A: knight, " * 370, "2048 numbers": "1 " * 2048,
+        "4096 dashes": "-" * 4096, "regex backtracking bait": "a" * 4000 + "!", "x^x^...": "x^" * 2000 + "x",
+        "400 sudoku rows": "\n".join(["1 2 3 4 5 6 7 8 9"] * 400), "1300 chess moves": "e4 " * 1300,
+        "2000 nested brackets": "[" * 2000 + "]" * 2000, "4000 open braces": "{" * 4000, "printable noise": noise,
+        "800 colour pairs": "A=1, " * 800, "680 truth values": "True, " * 680, "4000-digit decimal": "0." + "3" * 4000,
+        "1300 nested negations": "-(" * 1300 + "1" + ")" * 1300,
+    }
+    texts = [(label, f"<think>{_prose(rng, 2000)}</think><answer>{a}</answer>") for label, a in answers.items()]
+    texts += [
+        ("8000 open answer tags", "<answer>" * 8000), ("9000 think tags", "<think>" * 9000 + "</think><answer>1</answer>"),
+        ("7000 close answer tags", "</answer>" * 7000), ("3600 answer blocks", "<answer>1</answer>" * 3600),
+        ("65536 letters", "a" * 65536), ("64000-char think", "<think>" + "x" * 64000 + "</think><answer>1</answer>"),
     ]
-    wrapped = [f"<think>{_prose(rng, 2000)}</think><answer>{a}</answer>" for a in answers]
-    wrapped += [
-        "<answer>" * 8000, "<think>" * 9000 + "</think><answer>1</answer>", "</answer>" * 7000,
-        "<answer>1</answer>" * 3600, "a" * 65536, "<think>" + "x" * 64000 + "</think><answer>1</answer>",
-    ]
-    return wrapped
+    return texts
 
 
-def worst_case(env_id: str, difficulty: int, texts: list[str]) -> tuple[float, int]:
-    """Slowest step (seconds) over ``texts`` and the index of the text that took it."""
+def worst_case(env_id: str, difficulty: int, texts: list[tuple[str, str]]) -> tuple[float, str]:
+    """Slowest step (wall seconds: the 1 s limit is wall time) over ``texts``, and its label."""
     env = gym.make(env_id, difficulty=difficulty).unwrapped
-    worst, which = 0.0, -1
-    for i, text in enumerate(texts):
+    worst, which = 0.0, ""
+    for i, (label, text) in enumerate(texts):
         env.reset(seed=i)
         start = time.perf_counter()
         env.step(text)
         elapsed = time.perf_counter() - start
         if elapsed > worst:
-            worst, which = elapsed, i
+            worst, which = elapsed, label
     env.close()
     return worst, which
 
@@ -379,6 +389,7 @@ def bench_worst() -> dict[str, Any]:
         cases = [worst_case(env_id, d, texts) for d in (1, info.max_difficulty)]
         seconds, which = max(cases)
         rows[env_id] = {"family": info.family, "worst_ms": round(seconds * 1000, 2), "input": which}
+        print(f"  worst {env_id}: {seconds * 1000:.1f} ms ({which})", file=sys.stderr, flush=True)
     return rows
 
 
@@ -419,11 +430,7 @@ def main() -> int:
         "machine": machine(), "reasoning_gym_version": version("reasoning-gym"),
         "problems": N_PROBLEMS, "completions_per_problem": 8, "tasks": rows, "worst_case": worst,
         "targets": targets, "seconds": round(time.perf_counter() - started, 1),
-        "summary": {
-            **{f"gen ratio {r['task']}": round(r["thinkgym"]["generate_per_s"] / r["reasoning_gym"]["generate_per_s"], 2) for r in rows},
-            "min step/s (unwrapped)": min(r["thinkgym"]["step_unwrapped_per_s"] for r in rows),
-            "worst verification ms": measured[slowest]["worst_ms"], "worst env": slowest,
-        },
+        "summary": summary(rows, measured[slowest]["worst_ms"], slowest),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")
@@ -431,8 +438,23 @@ def main() -> int:
     return 0
 
 
+def summary(rows: list[dict[str, Any]], worst_ms: float, worst_env: str) -> dict[str, str]:
+    """Headline numbers for ``run_all.py``: ours against reasoning-gym per task."""
+    out = {}
+    for r in rows:
+        o, g = r["thinkgym"], r["reasoning_gym"]
+        out[f"env gen/s {r['task']}"] = (
+            f"{o['generate_per_s']:,} vs rg {g['generate_per_s']:,} ({o['generate_per_s'] / g['generate_per_s']:.2f}x)"
+        )
+    for r in rows:
+        o, g = r["thinkgym"], r["reasoning_gym"]
+        out[f"env step/s {r['task']}"] = f"{o['step_per_s']:,} (unwrapped {o['step_unwrapped_per_s']:,}) vs rg {g['step_per_s']:,}"
+    out["env worst step on hostile input"] = f"{worst_ms:.0f} ms ({worst_env})"
+    return out
+
+
 def print_table(result: dict[str, Any]) -> None:
-    print(f"\nEnv throughput, {result['machine']}, reasoning-gym {result['reasoning_gym_version']} (rates per second, one core)")
+    print(f"\nEnv throughput, {result['machine']}, reasoning-gym {result['reasoning_gym_version']} (per CPU second, one core)")
     head = f"{'task':<15}{'d':>2} | {'gen rg':>8}{'gen ours':>9}{'reset':>8} | {'ver rg':>8}{'ver ours':>9} | {'step rg':>8}{'step':>8}{'unwrap':>8}"
     print(head)
     print("-" * len(head))
