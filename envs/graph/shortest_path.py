@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from thinkgym.envs.graph.common import edge_list_text, missing_edge, parse_path, random_connected_graph
+from thinkgym.envs.graph.common import edge_list_text, missing_edge, node_names, parse_path, random_connected_graph
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
@@ -75,7 +75,7 @@ def generate(rng: np.random.Generator, config: ShortestPathConfig) -> ShortestPa
             nx.set_edge_attributes(graph, 1, "weight")
         if config.directed:
             graph = _orient(rng, graph)
-        nodes = sorted(graph.nodes, key=lambda s: (len(s), s))
+        nodes = node_names(n)  # the graph's nodes, already in (length, name) order
         if not config.directed:
             source, target = _distant_pair(rng, graph, nodes)
             break
