@@ -84,9 +84,10 @@ def _classify(board: chess.Board, engine: Engine, config: BestMoveConfig) -> tup
         return "mateIn2", [key, defence, finish], ["mate", "mateIn2", "short"]
     if mate is not None:
         return None, [], []
-    best = _unique_winning_move(board, config, engine)
-    if best is None:
+    found = _unique_winning_move(board, config, engine)
+    if found is None:
         return None, [], []
+    best = found[0]
     board.push(best)
     reply = engine.analyse(board)[0]["pv"][0]
     board.push(reply)

@@ -12,7 +12,8 @@ Answer: the squares in any order, separated by commas or spaces, e.g.
 Difficulty: 1 = a knight, king or pawn on a board with few pieces; 2 = a bishop, rook or queen
 among four to eight other pieces; 3 = every square attacked by all of one side's pieces (two to
 four pieces besides the king). ``reset(options={"fen": FEN, "square": "f3"})`` asks about the
-piece on that square (``"square": "white"`` or ``"black"`` asks about a whole side).
+piece on that square (``"square": "white"`` or ``"black"`` asks about a whole side; without
+``square``, the side to move).
 Generation speed (``benchmarks/chess_generation.py``, shared two-core machine): about 2400
 problems/s.
 """
@@ -78,10 +79,10 @@ def generate(rng: np.random.Generator, config: AttackedSquaresConfig) -> Attacke
 
 def from_options(options: Mapping[str, Any], config: AttackedSquaresConfig) -> AttackedSquaresProblem:
     unknown = sorted(set(options) - {"fen", "square"})
-    if unknown or "fen" not in options or "square" not in options:
+    if unknown or "fen" not in options:
         raise ValueError(f"AttackedSquares accepts options={{'fen': FEN, 'square': 'f3' or 'white'}}, got {sorted(options)}")
     board = board_from_fen(options["fen"])
-    subject = str(options["square"]).lower()
+    subject = str(options.get("square", color_name(board.turn))).lower()
     if subject not in ("white", "black"):
         if subject not in chess.SQUARE_NAMES or board.piece_at(chess.parse_square(subject)) is None:
             raise ValueError(f"square must name an occupied square or 'white'/'black', got {options['square']!r}")

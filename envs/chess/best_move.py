@@ -36,7 +36,7 @@ import numpy as np
 
 from thinkgym.envs.base import SingleTurnEnv
 from thinkgym.envs.chess.common import FORMAT_HINT, board_from_options, color_name, parse_move, position_text, random_game_position
-from thinkgym.envs.chess.engine import Engine, cp_score
+from thinkgym.envs.chess.engine import MATE_CP, Engine, cp_score
 from thinkgym.envs.registry import register_env
 from thinkgym.rewards.verdict import Verdict
 
@@ -75,6 +75,9 @@ class BestMoveProblem:
     fen: str
     best_cp: int
     """Evaluation after the best move, for the side to move."""
+    runner_up: str
+    """The second-best move (SAN) and its evaluation in the generating search, for ``explain``."""
+    runner_up_cp: int
     config: BestMoveConfig
     engine: Engine = field(repr=False, compare=False)
 
@@ -84,25 +87,26 @@ def generate(rng: np.random.Generator, config: BestMoveConfig, engine: Engine) -
         board = random_game_position(rng, 6, 40)
         if board is None or board.legal_moves.count() < 2:
             continue
-        best = _unique_winning_move(board, config, engine)
-        if best is not None and _kind_matches(board, best, config.difficulty):
-            return _problem(board, best, config, engine)
+        found = _unique_winning_move(board, config, engine)
+        if found is not None and _kind_matches(board, found[0], config.difficulty):
+            return _problem(board, found, config, engine)
     raise RuntimeError(f"no position with a unique winning move in {MAX_ATTEMPTS} attempts")
 
 
 def from_options(options: Mapping[str, Any], config: BestMoveConfig, engine: Engine) -> BestMoveProblem:
     board = board_from_options(options)
-    best = _unique_winning_move(board, config, engine) if board.legal_moves.count() >= 2 else None
-    if best is None:
+    found = _unique_winning_move(board, config, engine) if board.legal_moves.count() >= 2 else None
+    if found is None:
         raise ValueError(f"{board.fen()!r} has no unique winning move (by at least {config.min_gap_cp} cp)")
-    return _problem(board, best, config, engine)
+    return _problem(board, found, config, engine)
 
 
-def _unique_winning_move(board: chess.Board, config: BestMoveConfig, engine: Engine) -> chess.Move | None:
+def _unique_winning_move(board: chess.Board, config: BestMoveConfig, engine: Engine) -> tuple[chess.Move, chess.Move, int] | None:
+    """(best move, second-best move, its evaluation) when the best move is a unique win, else None."""
     first, second = engine.analyse(board, multipv=2)[:2]
     best, runner_up = cp_score(first["score"], board.turn), cp_score(second["score"], board.turn)
     if best >= MIN_WIN_CP and best - runner_up >= config.min_gap_cp:
-        return first["pv"][0]
+        return first["pv"][0], second["pv"][0], runner_up
     return None
 
 
@@ -114,7 +118,10 @@ def _kind_matches(board: chess.Board, move: chess.Move, difficulty: int) -> bool
     return {1: free, 2: not free, 3: not board.is_capture(move)}[difficulty]
 
 
-def _problem(board: chess.Board, best: chess.Move, config: BestMoveConfig, engine: Engine) -> BestMoveProblem:
+def _problem(
+    board: chess.Board, found: tuple[chess.Move, chess.Move, int], config: BestMoveConfig, engine: Engine
+) -> BestMoveProblem:
+    best, second, second_cp = found
     side = color_name(board.turn)
     prompt = (
         f"{position_text(board)}\n"
@@ -123,7 +130,8 @@ def _problem(board: chess.Board, best: chess.Move, config: BestMoveConfig, engin
     )
     after = board.copy(stack=False)
     after.push(best)
-    return BestMoveProblem(prompt, board.san(best), board.fen(), engine.evaluate(after, board.turn), config, engine)
+    best_cp = engine.evaluate(after, board.turn)
+    return BestMoveProblem(prompt, board.san(best), board.fen(), best_cp, board.san(second), second_cp, config, engine)
 
 
 def verify(problem: BestMoveProblem, answer: str) -> Verdict:
@@ -146,12 +154,31 @@ def _loss_text(loss: int) -> str:
     return "a forced mate" if loss > 50_000 else f"{loss} centipawns"
 
 
+def _eval_text(cp: int) -> str:
+    if abs(cp) > 50_000:
+        return f"{'a forced mate' if cp > 0 else 'getting mated'} in {MATE_CP - abs(cp)} plies" if abs(cp) < MATE_CP else "checkmate"
+    return f"{cp / 100:+.2f} pawns"
+
+
+def explain(problem: BestMoveProblem) -> str:
+    """Compare the winning move with the best alternative, in the engine's evaluations."""
+    board = chess.Board(problem.fen)
+    move = board.parse_san(problem.answer)
+    what = "captures" if board.is_capture(move) else ("gives check" if board.gives_check(move) else "is a quiet move")
+    return (
+        f"{problem.answer} {what}. After it the position is worth {_eval_text(problem.best_cp)} for {color_name(board.turn)}; "
+        f"the best alternative, {problem.runner_up}, only {_eval_text(problem.runner_up_cp)}. "
+        f"So the winning move is {problem.answer}"
+    )
+
+
 class BestMoveEnv(SingleTurnEnv):
     __doc__ = __doc__
     family = "chess"
     requires = ("stockfish",)
     config_cls = BestMoveConfig
     task_verify = staticmethod(verify)
+    task_explain = staticmethod(explain)
 
     def __init__(self, difficulty: int = 1, **options: Any) -> None:
         super().__init__(difficulty, **options)
