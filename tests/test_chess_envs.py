@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import chess
@@ -221,6 +223,8 @@ def test_attacked_squares_order_and_case_insensitive():
     white = posed("thinkgym/AttackedSquares-v0", START_FEN, square="white")
     expected = [f"{f}{r}" for f in "abcdefgh" for r in "23"] + ["b1", "c1", "d1", "e1", "f1", "g1"]
     assert score(white, " ".join(expected))[0] == 1.0
+    side_to_move = posed("thinkgym/AttackedSquares-v0", START_FEN)
+    assert "all of White's pieces" in side_to_move.unwrapped.problem.prompt
     with pytest.raises(ValueError, match="occupied square"):
         make("thinkgym/AttackedSquares-v0").reset(options={"fen": START_FEN, "square": "e4"})
 
@@ -339,6 +343,7 @@ def test_best_move_scores_by_engine_loss():
     reward, info = score(env, "a3")
     assert reward == 0.0 and "centipawns" in info["reason"]
     assert score(env, "Bxg9")[0] == 0.0
+    assert env.unwrapped.explain().endswith("Bxg5")
     with pytest.raises(ValueError, match="no unique winning move"):
         env.reset(options={"fen": START_FEN})
     env.close()
@@ -377,3 +382,15 @@ def test_env_close_releases_engine():
         time.sleep(0.05)
     assert not os.path.exists(f"/proc/{pid}")
     assert env.unwrapped.engine.pid is None
+
+
+@pytest.mark.engine
+@needs_engine
+def test_unclosed_engine_does_not_hang_interpreter_exit():
+    code = (
+        "import chess; from thinkgym.envs.chess.engine import Engine; "
+        "e = Engine(nodes=500); e.analyse(chess.Board()); print(e.pid)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not os.path.exists(f"/proc/{int(done.stdout.strip())}")

@@ -134,7 +134,3 @@ def random_game_position(rng: np.random.Generator, min_plies: int, max_plies: in
             return None
         board.push(moves[int(rng.integers(len(moves)))])
     return None if board.is_game_over() else board
-
-
-def san_list(board: chess.Board, moves: Sequence[chess.Move]) -> str:
-    return ", ".join(board.san(m) for m in moves)

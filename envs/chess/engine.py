@@ -105,18 +105,17 @@ class Engine:
         A dead engine is restarted and the search retried once.
         """
         moves = list(root_moves) if root_moves is not None else None
-        for attempt in (1, 2):
-            engine = self._started()
-            try:
-                # A fresh `game` object makes python-chess send ucinewgame, clearing the hash:
-                # every search then starts from the same state and is reproducible.
-                return engine.analyse(board, self.limit, multipv=multipv, root_moves=moves, game=object())
-            except (chess.engine.EngineError, TimeoutError) as err:
-                logger.warning("Stockfish failed (%s); restarting it (attempt %d)", err, attempt)
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._search(board, multipv, moves)
+        except (chess.engine.EngineError, TimeoutError) as err:
+            logger.warning("Stockfish failed (%s); restarting it", err)
+            self.close()
+        return self._search(board, multipv, moves)  # a second failure propagates
+
+    def _search(self, board: chess.Board, multipv: int, moves: list[chess.Move] | None) -> list[chess.engine.InfoDict]:
+        # A fresh `game` object makes python-chess send ucinewgame, which clears the hash: every
+        # search starts from the same state, so its result is reproducible.
+        return self._started().analyse(board, self.limit, multipv=multipv, root_moves=moves, game=object())
 
     def evaluate(self, board: chess.Board, color: chess.Color) -> int:
         """The centipawn evaluation of ``board`` from ``color``'s point of view (exact at game end)."""
