@@ -4,6 +4,7 @@ Lichess loader, the multi-turn mating env, and the Stockfish-backed task with it
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -346,6 +347,22 @@ def test_best_move_scores_by_engine_loss():
     assert env.unwrapped.explain().endswith("Bxg5")
     with pytest.raises(ValueError, match="no unique winning move"):
         env.reset(options={"fen": START_FEN})
+    env.close()
+
+
+@pytest.mark.engine
+@needs_engine
+def test_best_move_problem_pickles_and_ignores_isolation(monkeypatch):
+    env = posed("thinkgym/BestMove-v0", HANGING_QUEEN_FEN)
+    copy = pickle.loads(pickle.dumps(env.unwrapped.problem))
+    assert copy.engine is not env.unwrapped.engine and copy.engine.pid is None
+    from thinkgym.envs.chess.best_move import verify
+
+    assert verify(copy, "Bxg5").score == 1.0 and verify(copy, "a3").score == 0.0
+    copy.engine.close()
+    monkeypatch.setenv("THINKGYM_ISOLATE_VERIFIERS", "1")
+    reward, info = score(env, "a3")
+    assert reward == 0.0 and "centipawns" in info["reason"]
     env.close()
 
 

@@ -20,6 +20,7 @@ import shutil
 import threading
 import weakref
 from collections.abc import Iterable
+from typing import Any
 
 import chess
 import chess.engine
@@ -92,6 +93,11 @@ class Engine:
         self._engine: chess.engine.SimpleEngine | None = None
         self._finalizer: weakref.finalize | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[str, int, int]]:
+        # A pickled engine (inside a pickled problem, e.g. sent to a worker process) becomes the
+        # receiving process's shared engine with the same settings: no process handle travels.
+        return (shared_engine, (self.path, self.limit.nodes, self.hash_mb))
+
     @property
     def pid(self) -> int | None:
         """The process id of the running engine, or None when none is running."""
@@ -144,6 +150,17 @@ class Engine:
             self._finalizer = weakref.finalize(self, _shutdown, engine)
             _LIVE.add(self)
         return self._engine
+
+
+_SHARED: dict[tuple[str, int, int], Engine] = {}
+
+
+def shared_engine(path: str, nodes: int, hash_mb: int) -> Engine:
+    """This process's engine with these settings, created on first request (a pool of one)."""
+    key = (path, nodes, hash_mb)
+    if key not in _SHARED:
+        _SHARED[key] = Engine(path, nodes=nodes, hash_mb=hash_mb)
+    return _SHARED[key]
 
 
 def _shutdown(engine: chess.engine.SimpleEngine) -> None:
