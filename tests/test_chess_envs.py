@@ -119,7 +119,14 @@ def test_mate_in_one_reset_options_validate():
 
 @pytest.mark.parametrize(
     "env_id",
-    ["thinkgym/MateInOne-v0", "thinkgym/MateInTwo-v0", "thinkgym/LegalMoveCount-v0", "thinkgym/AttackedSquares-v0", "thinkgym/LichessPuzzle-v0"],
+    [
+        "thinkgym/MateInOne-v0",
+        "thinkgym/MateInTwo-v0",
+        "thinkgym/LegalMoveCount-v0",
+        "thinkgym/AttackedSquares-v0",
+        "thinkgym/CheckingPiece-v0",
+        "thinkgym/LichessPuzzle-v0",
+    ],
 )
 def test_explain_ends_with_answer_and_earns_full_reward(env_id):
     env = make(env_id, difficulty=2)
@@ -228,6 +235,21 @@ def test_attacked_squares_order_and_case_insensitive():
     assert "all of White's pieces" in side_to_move.unwrapped.problem.prompt
     with pytest.raises(ValueError, match="occupied square"):
         make("thinkgym/AttackedSquares-v0").reset(options={"fen": START_FEN, "square": "e4"})
+
+
+def test_checking_piece_single_and_double_check():
+    # Black's rook on e8 checks the white king on e1.
+    env = posed("thinkgym/CheckingPiece-v0", "4r1k1/8/8/8/8/8/8/4K3 w - - 0 1")
+    assert score(env, "e8")[0] == 1.0 and score(env, "E8.")[0] == 1.0
+    reward, info = score(env, "g8")
+    assert reward == 0.0 and "Black king on g8 does not give check" in info["reason"]
+    # Double check: rook e8 and knight d3.
+    double = posed("thinkgym/CheckingPiece-v0", "4r1k1/8/8/8/8/3n4/8/4K3 w - - 0 1")
+    assert score(double, "d3, e8")[0] == 1.0 and score(double, "e8 d3")[0] == 1.0
+    reward, info = score(double, "e8")
+    assert reward == 0.0 and "double check" in info["reason"]
+    with pytest.raises(ValueError, match="not in check"):
+        env.reset(options={"fen": START_FEN})
 
 
 # -- Lichess puzzles ---------------------------------------------------------------------------

@@ -20,7 +20,6 @@ problems/s.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +27,9 @@ from typing import Any
 import chess
 import numpy as np
 
-from thinkgym.envs.chess.common import board_from_fen, color_name, position_text, random_placement
+from thinkgym.envs.chess.common import board_from_fen, color_name, ordered_squares, parse_squares, position_text, random_placement
 from thinkgym.envs.registry import register_task
-from thinkgym.rewards.verdict import InvalidAnswer, Verdict
+from thinkgym.rewards.verdict import Verdict
 
 _LEVELS = {  # difficulty -> (asked piece types, other pieces a side (min, max))
     1: ("NKP", (0, 2)),
@@ -38,8 +37,6 @@ _LEVELS = {  # difficulty -> (asked piece types, other pieces a side (min, max))
     3: ("", (2, 4)),
 }
 _FILLER = "QRBNPPP"
-_SQUARE_RE = re.compile(r"^[a-hA-H][1-8]$")
-_SPLIT_RE = re.compile(r"[\s,;]+")
 MAX_ATTEMPTS = 10_000
 
 
@@ -116,22 +113,12 @@ def _problem(board: chess.Board, subject: str) -> AttackedSquaresProblem:
         "diagonally forward only.\n"
         "Answer with the squares in any order, separated by commas, e.g. <answer>e5, g5, d4</answer>."
     )
-    return AttackedSquaresProblem(prompt, ", ".join(_ordered(squares)), board.fen(), subject, squares)
-
-
-def _ordered(squares: frozenset[str]) -> list[str]:
-    return sorted(squares, key=lambda s: (s[0], s[1]))
+    return AttackedSquaresProblem(prompt, ", ".join(ordered_squares(squares)), board.fen(), subject, squares)
 
 
 def verify(problem: AttackedSquaresProblem, answer: str) -> Verdict:
-    tokens = [t for t in _SPLIT_RE.split(answer.strip().strip(".[](){}")) if t]
-    if len(tokens) > 128:
-        raise InvalidAnswer(f"{len(tokens)} squares listed; a board has 64")
-    bad = [t for t in tokens if not _SQUARE_RE.match(t)]
-    if bad:
-        raise InvalidAnswer(f"{bad[0][:10]!r} is not a square name like e4")
-    given = frozenset(t.lower() for t in tokens)
-    canonical = ", ".join(_ordered(given))
+    given = parse_squares(answer)
+    canonical = ", ".join(ordered_squares(given))
     missing, extra = problem.squares - given, given - problem.squares
     if not missing and not extra:
         return Verdict(1.0, canonical=canonical)
@@ -149,7 +136,7 @@ def explain(problem: AttackedSquaresProblem) -> str:
     lines = []
     for square in sources:
         piece = board.piece_at(square)
-        reached = ", ".join(_ordered(frozenset(chess.square_name(s) for s in board.attacks(square))))
+        reached = ", ".join(ordered_squares(frozenset(chess.square_name(s) for s in board.attacks(square))))
         lines.append(f"{chess.piece_name(piece.piece_type).capitalize()} on {chess.square_name(square)} attacks: {reached}")
     lines.append(f"All attacked squares: {problem.answer}")
     return "\n".join(lines)

@@ -21,6 +21,8 @@ MAX_MOVE_CHARS = 16
 _UCI_RE = re.compile(r"^[a-h][1-8][a-h][1-8][qrbnQRBN]?$")
 _SAN_RE = re.compile(r"^(?:[KQRBN]?[a-h]?[1-8]?x?[a-h][1-8](?:=?[QRBNqrbn])?|[O0]-[O0](?:-[O0])?)[+#]?$")
 _MOVE_NUMBER_RE = re.compile(r"^\d+\s*\.(?:\s*\.\.)?\s*")
+_SQUARE_RE = re.compile(r"^[a-hA-H][1-8]$")
+_SQUARE_SPLIT_RE = re.compile(r"[\s,;]+")
 
 FORMAT_HINT = "Write the move in SAN (e.g. Nf3, exd5, O-O, e8=Q) or UCI (e.g. g1f3, e7e8q)"
 
@@ -74,6 +76,25 @@ def parse_move(board: chess.Board, text: str) -> chess.Move:
     except (chess.IllegalMoveError, chess.InvalidMoveError):
         raise InvalidAnswer(f"{token!r} is not a legal move in this position") from None
     return move
+
+
+def parse_squares(text: str) -> frozenset[str]:
+    """A set of square names written in any order, separated by commas or spaces (``e4, D5``);
+    raises InvalidAnswer on anything else."""
+    tokens = [t for t in _SQUARE_SPLIT_RE.split(text.strip().strip(".[](){}")) if t]
+    if not tokens:
+        raise InvalidAnswer("no squares listed")
+    if len(tokens) > 128:
+        raise InvalidAnswer(f"{len(tokens)} squares listed; a board has 64")
+    bad = [t for t in tokens if not _SQUARE_RE.match(t)]
+    if bad:
+        raise InvalidAnswer(f"{bad[0][:10]!r} is not a square name like e4")
+    return frozenset(t.lower() for t in tokens)
+
+
+def ordered_squares(squares: frozenset[str]) -> list[str]:
+    """Squares sorted by file, then rank (a1, a2, ..., h8)."""
+    return sorted(squares)
 
 
 def board_from_fen(fen: Any) -> chess.Board:
