@@ -58,6 +58,9 @@ class TrainConfig:
     """Run directory: config, logs, samples, checkpoints."""
     system_prompt: str | None = R1_SYSTEM_PROMPT
     """System prompt of every chat (None: none)."""
+    response_prefix: str = ""
+    """Text that opens every assistant turn, e.g. ``"<think>\\n"`` as in DeepSeek-R1's template: part
+    of the prompt (not trained), and put back in front of the completion when it is scored."""
 
     # -- rollouts --------------------------------------------------------------------------------
     steps: int = 100
@@ -82,6 +85,8 @@ class TrainConfig:
     # -- rewards ---------------------------------------------------------------------------------
     format_weight: float = 0.2
     """Weight of the R1 format reward added to the env's correctness reward."""
+    answer_weight: float = 0.0
+    """Weight of a shaping term that is 1 when the env could read an answer block at all."""
     overlong_buffer: int = 0
     """DAPO soft over-length penalty over the last this many tokens (0: off)."""
     overlong_weight: float = 1.0

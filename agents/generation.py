@@ -195,7 +195,8 @@ def _sample(logits: torch.Tensor, temperature: float, top_p: float, greedy: bool
 
 def _cache_keyword(model: Any) -> str:
     """transformers 5 renames ``past_key_values`` to ``cache``; use whichever the model takes."""
-    forward = getattr(model, "forward", None)
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft wraps with **kwargs
+    forward = getattr(base, "forward", None)
     try:
         return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
     except (TypeError, ValueError):

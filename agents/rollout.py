@@ -52,6 +52,7 @@ class Episode:
     texts: list[str] = field(default_factory=list)
     correctness: float = 0.0
     formats: list[float] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
     overlongs: list[float] = field(default_factory=list)
     truncated: bool = False
     success: bool = False
@@ -65,6 +66,7 @@ class Episode:
         return {
             "correctness": self.correctness,
             "format": float(np.mean(self.formats)) if self.formats else 0.0,
+            "answer": float(np.mean(self.answered)) if self.answered else 0.0,
             "overlong": float(np.mean(self.overlongs)) if self.overlongs else 0.0,
         }
 
@@ -128,7 +130,7 @@ def start_episodes(config: TrainConfig, tokenizer: Any, pool: EnvPool, problems:
         for env in envs:
             prompt, _ = env.reset(seed=problem.seed)
             messages = build_messages(prompt, config.system_prompt)
-            ids = encode_chat(tokenizer, messages)
+            ids = encode_chat(tokenizer, messages) + prefix_ids(tokenizer, config.response_prefix)
             episodes.append(Episode(problem.env_id, first_group + offset, problem, messages, ids, [0] * len(ids), env=env))
     return episodes
 
@@ -153,24 +155,36 @@ def run_episodes(model: Any, tokenizer: Any, episodes: list[Episode], config: Tr
         for episode, completion in zip(running, completions):
             episode.token_ids += completion.completion_ids
             episode.mask += [1] * completion.num_tokens
-            episode.texts.append(completion.text)
+            text = config.response_prefix + completion.text
+            episode.texts.append(text)
             episode.truncated = episode.truncated or completion.truncated
-            observation, reward, terminated, truncated, info = episode.env.step(completion.text)
+            observation, reward, terminated, truncated, info = episode.env.step(text)
             episode.correctness += float(reward)
             episode.formats.append(float(info.get("reward_components", {}).get("format", 0.0)))
+            episode.answered.append(float(info.get("extracted") is not None))
             if config.overlong_buffer:
                 episode.overlongs.append(overlong_penalty(completion.num_tokens, config.max_new_tokens, config.overlong_buffer))
             episode.success = bool(info.get("correct", episode.correctness >= 1.0))
             if terminated or truncated or turn == config.max_turns - 1:
                 episode.done = True
                 continue
-            env_ids = continuation_ids(tokenizer, episode.messages, completion.text, observation, not completion.truncated, eos_text)
-            episode.messages += [{"role": "assistant", "content": completion.text}, {"role": "user", "content": observation}]
+            env_ids = continuation_ids(tokenizer, episode.messages, text, observation, not completion.truncated, eos_text)
+            env_ids += prefix_ids(tokenizer, config.response_prefix)
+            episode.messages += [{"role": "assistant", "content": text}, {"role": "user", "content": observation}]
             episode.token_ids += env_ids
             episode.mask += [0] * len(env_ids)
     for episode in episodes:
         parts = episode.components()
-        episode.reward = parts["correctness"] + config.format_weight * parts["format"] + config.overlong_weight * parts["overlong"]
+        episode.reward = (
+            parts["correctness"]
+            + config.format_weight * parts["format"]
+            + config.answer_weight * parts["answer"]
+            + config.overlong_weight * parts["overlong"]
+        )
+
+
+def prefix_ids(tokenizer: Any, prefix: str) -> list[int]:
+    return list(tokenizer(prefix, add_special_tokens=False)["input_ids"]) if prefix else []
 
 
 def continuation_ids(

@@ -371,7 +371,7 @@ class RunLogger:
             per_env[env_id] = {
                 "reward": float(np.mean([r["reward"] for r in mine])),
                 "accuracy": float(np.mean([r["success"] for r in mine])),
-                **{f"reward_{k}": float(np.mean([r[k] for r in mine])) for k in ("correctness", "format", "overlong")},
+                **{f"reward_{k}": float(np.mean([r[k] for r in mine])) for k in ("correctness", "format", "answer", "overlong")},
                 "episodes": len(mine),
             }
         row.update(extra)

@@ -85,7 +85,7 @@ def test_two_steps_on_two_envs_change_every_parameter(tmp_path, tiny_model_dir):
 
 def test_multi_turn_rollout_masks_env_text(tmp_path, tiny_model_dir):
     model, tokenizer = load_policy(str(tiny_model_dir))
-    config = make_config(tmp_path, tiny_model_dir, [{"id": "test/Echo-v0"}], max_turns=4)
+    config = make_config(tmp_path, tiny_model_dir, [{"id": "test/Echo-v0"}], max_turns=4, response_prefix="<think>\n")
     pool = EnvPool(config.mix, config.group_size)
     problems = draw_problems(config, pool, {"test/Echo-v0": 1}, rank=0, step=0, round_=0)
     episodes = start_episodes(config, tokenizer, pool, problems, first_group=0)
@@ -93,6 +93,7 @@ def test_multi_turn_rollout_masks_env_text(tmp_path, tiny_model_dir):
     run_episodes(model, tokenizer, episodes, config, seed=0, autocast=None)
     for episode, prompt_length in zip(episodes, prompt_lengths):
         assert episode.done and len(episode.texts) == 2  # the env ends the episode after two turns
+        assert all(text.startswith("<think>\n") for text in episode.texts)  # the prefix is scored with the reply
         mask, ids = episode.mask, episode.token_ids
         assert len(mask) == len(ids) and not any(mask[:prompt_length])
         blocks = [i for i in range(1, len(mask)) if mask[i] and not mask[i - 1]]
@@ -101,7 +102,8 @@ def test_multi_turn_rollout_masks_env_text(tmp_path, tiny_model_dir):
         between = tokenizer.decode(ids[blocks[0] : blocks[1]])
         env_text = tokenizer.decode([t for t, m in zip(ids[blocks[0] :], mask[blocks[0] :]) if not m])
         assert "Observation 1: go on." in env_text and "Observation" not in model_text
-        assert between.endswith("<|im_start|>user\nObservation 1: go on.<|im_end|>\n<|im_start|>assistant\n")
+        assert between.endswith("<|im_start|>user\nObservation 1: go on.<|im_end|>\n<|im_start|>assistant\n<think>\n")
+        assert tokenizer.decode(ids[:prompt_length]).endswith("<|im_start|>assistant\n<think>\n")
     # The logits window of the training forward covers every model token.
     _, _, mask, keep = pad_left(episodes, tokenizer.pad_token_id)
     assert mask[:, -keep:].sum() == mask.sum() == sum(sum(e.mask) for e in episodes)
@@ -212,3 +214,15 @@ def test_two_process_accelerate_run(tmp_path, tiny_model_dir):
     assert ranks[0]["param_checksum"] != initial  # the ranks trained (and stayed in sync)
     rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
     assert [r["envs"]["test/Parity-v0"]["episodes"] for r in rows] == [16, 16]  # 2 prompts x G=4, from each rank
+
+
+def test_lora_trains_adapters_against_the_base_as_reference(tmp_path, tiny_model_dir):
+    config = make_config(tmp_path, tiny_model_dir, [{"id": "test/Parity-v0"}], steps=1, lora=True, lora_rank=4, learning_rate=1e-2, beta=0.1)
+    run_dir = train(config)
+    checkpoint = run_dir / "checkpoints" / "step-000001"
+    assert (checkpoint / "adapter" / "adapter_config.json").is_file()
+    before = load_file(str(tiny_model_dir / "model.safetensors"))
+    after = model_tensors(run_dir)  # adapters merged into the saved model
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    adapted = {name for name in before if any(f"{m}.weight" in name for m in ("q_proj", "k_proj", "v_proj", "o_proj"))}
+    assert changed and changed <= adapted
