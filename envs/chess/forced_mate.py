@@ -49,7 +49,7 @@ class ForcedMateConfig:
     mate_in: int | None = None
     """Moves the agent has to deliver mate (default: 2, or 3 at difficulty 3)."""
     max_turns: int | None = None
-    """Turn limit (default and maximum: ``mate_in``)."""
+    """Turn limit: always ``mate_in`` (the episode ends after the agent's ``mate_in`` moves)."""
 
     def __post_init__(self) -> None:
         if self.mate_in is None:
@@ -58,8 +58,8 @@ class ForcedMateConfig:
             raise ValueError(f"mate_in must be 2 or 3, got {self.mate_in!r}")
         if self.max_turns is None:
             object.__setattr__(self, "max_turns", self.mate_in)
-        if not isinstance(self.max_turns, int) or not 1 <= self.max_turns <= self.mate_in:
-            raise ValueError(f"max_turns must be in 1..mate_in ({self.mate_in}), got {self.max_turns!r}")
+        if self.max_turns != self.mate_in:
+            raise ValueError(f"max_turns is mate_in ({self.mate_in}) for this env; set mate_in instead of {self.max_turns!r}")
 
 
 @dataclass(frozen=True)
