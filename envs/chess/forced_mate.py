@@ -12,9 +12,9 @@ turn. The episode ends at mate, at an illegal or unreadable move (reason in ``in
 defence escapes a forced mate, or after ``mate_in`` moves. ``info["answer"]`` is a move that keeps
 the mate forced (the first one found, checks first); playing it every turn earns 1.0.
 
-Difficulty: 1 = mate in 2 with queen and rook (or two heavy pieces) against a lone king; 2 =
-mate in 2 with three pieces against two defenders; 3 = mate in 3 with two heavy pieces (no
-mate in 2). ``reset(options={"fen": FEN})`` starts from a given position in which mate in at
+Difficulty: 1 = mate in 2 with two queens or rooks against a lone king; 2 = mate in 2 with
+three pieces against two defenders; 3 = mate in exactly 3 with two rooks or queen and rook
+against a king (with at most one pawn). ``reset(options={"fen": FEN})`` starts from a given position in which mate in at
 most ``mate_in`` moves is forced. Generation speed (``benchmarks/chess_generation.py``, shared
 two-core machine under load): about 30 problems/s at difficulty 1, 15/s at 2 and 1.5/s at 3
 (slowest single problem 1.4 s).

@@ -5,9 +5,9 @@ Answer: one move in SAN or UCI, e.g. ``<answer>Qh7#</answer>`` or ``<answer>h5h7
 Reward 1.0 for any legal move that checkmates (python-chess decides), 0 otherwise; an illegal,
 ambiguous or unreadable move scores 0 with the reason in ``info["reason"]``. No engine needed.
 
-Difficulty: 1 = a queen or rook (plus at most one more piece) against a lone king;
-2 = two or three pieces and pawns a side; 3 = four or five pieces a side and exactly one mating
-move. Positions are random placements kept when a mate in one exists (either side to move).
+Difficulty: 1 = a queen or rook (plus at most one more piece) against a king (with at most
+one pawn); 2 = two to four pieces and pawns a side; 3 = four to six pieces a side and exactly
+one mating move. Positions are random placements kept when a mate in one exists (either side to move).
 ``reset(options={"fen": FEN})`` poses a given position with a mate in one.
 
 Generation speed (``benchmarks/chess_generation.py``, python-chess 1.11, measured on a shared

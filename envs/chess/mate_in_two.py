@@ -6,8 +6,9 @@ forces mate within two moves against every defence (checked by exhaustive search
 python-chess, so a mate in one also counts), else 0 with the refuting defence in
 ``info["reason"]``. No engine needed.
 
-Difficulty: 1 = queen and rook against a lone king; 2 = three pieces against two pawns;
-3 = four pieces against a rook and pawns. Positions are random placements kept when mate in
+Difficulty: 1 = two queens or rooks against a lone king; 2 = three pieces against two pawns
+or a knight and a pawn; 3 = four pieces against three or four defenders (a rook or bishop and
+pawns). Positions are random placements kept when mate in
 two is forced and there is no mate in one. ``reset(options={"fen": FEN})`` poses a given
 position where the side to move forces mate in two (a mate in one is rejected).
 
