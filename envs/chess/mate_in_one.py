@@ -6,7 +6,7 @@ Reward 1.0 for any legal move that checkmates (python-chess decides), 0 otherwis
 ambiguous or unreadable move scores 0 with the reason in ``info["reason"]``. No engine needed.
 
 Difficulty: 1 = a queen or rook (plus at most one more piece) against a king (with at most
-one pawn); 2 = two to four pieces and pawns a side; 3 = four to six pieces a side and exactly
+one pawn); 2 = two to four pieces and pawns a side; 3 = four or five pieces a side and exactly
 one mating move. Positions are random placements kept when a mate in one exists (either side to move).
 ``reset(options={"fen": FEN})`` poses a given position with a mate in one.
 
