@@ -54,7 +54,7 @@ def add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
-    p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto", help="autocast: auto = bf16 where supported")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto", help="weights: auto = bf16 where the hardware is fast at it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -67,16 +67,25 @@ def parse_difficulty(value: str | None) -> int | str | None:
         raise CLIError(f"--difficulty must be a level (1, 2, ...) or 'all', got {value!r}") from None
 
 
-def device_and_autocast(device: str, dtype: str) -> tuple[Any, Any]:
-    """The torch device and the autocast dtype (None: float32) for ``--device`` and ``--dtype``."""
+def device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
+    """The torch device and the weight dtype for ``--device`` and ``--dtype``.
+
+    ``auto`` evaluates in bfloat16 where the hardware has fast bf16 arithmetic (a GPU that
+    supports it, a CPU with AVX512-BF16/AMX), else in float32. Weights are converted once:
+    autocast would re-cast every weight at each generated token.
+    """
     import torch
 
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
     if dtype == "fp32":
-        return dev, None
-    if dtype == "bf16" or dev.type == "cpu" or (dev.type == "cuda" and torch.cuda.is_bf16_supported()):
+        return dev, torch.float32
+    if dtype == "bf16":
         return dev, torch.bfloat16
-    return dev, None
+    if dev.type == "cuda":
+        fast = torch.cuda.is_bf16_supported()
+    else:
+        fast = bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
+    return dev, torch.bfloat16 if fast else torch.float32
 
 
 @dataclass(frozen=True)
@@ -114,17 +123,16 @@ def run_eval(
     from thinkgym.agents.policy import load_policy
     from thinkgym.agents.report import write_eval
 
-    device, autocast = device_and_autocast(options.device, options.dtype)
-    policy, tokenizer = load_policy(model, device=device)
-    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature,
-                             top_p=options.top_p, autocast_dtype=autocast)
+    device, dtype = device_and_dtype(options.device, options.dtype)
+    policy, tokenizer = load_policy(model, dtype=dtype, device=device)
+    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p)
     started = time.perf_counter()
     result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
                       batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
     settings = {
         "model": model, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
         "n": n, "samples": samples, "seed": seed, "split": "eval", **asdict(options), "device": str(device),
-        "autocast": str(autocast), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
+        "dtype": str(dtype).removeprefix("torch."), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
     }
     return write_eval(out, result.results, result.records, settings)
 
