@@ -226,3 +226,19 @@ def test_lora_trains_adapters_against_the_base_as_reference(tmp_path, tiny_model
     changed = {name for name in before if not torch.equal(before[name], after[name])}
     adapted = {name for name in before if any(f"{m}.weight" in name for m in ("q_proj", "k_proj", "v_proj", "o_proj"))}
     assert changed and changed <= adapted
+
+
+@pytest.mark.parametrize("preset", ["default.yaml", "smoke.yaml", "measure_arithmetic.yaml"])
+def test_presets_are_valid_configs(preset):
+    from thinkgym.agents.config import load_config
+
+    config = load_config(ROOT / "configs" / preset)
+    assert config.mix and config.group_size >= 2
+
+
+@pytest.mark.parametrize("preset", ["single_gpu.yaml", "multi_gpu_ddp.yaml", "fsdp.yaml"])
+def test_accelerate_configs_parse(preset):
+    import yaml
+
+    data = yaml.safe_load((ROOT / "configs" / "accelerate" / preset).read_text())
+    assert data["distributed_type"] in {"NO", "MULTI_GPU", "FSDP"} and data["num_processes"] >= 1
