@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations per generation batch (default {DEFAULT_BATCH_SIZE})")
-    p.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS})")
+    p.add_argument("--max-new-tokens", type=int, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS}, or the --mix config's)")
+    p.add_argument("--response-prefix", help="text that opens every answer, e.g. '<think>\\n' (default: none, or the --mix config's)")
     p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
@@ -93,6 +94,7 @@ class GenerationOptions:
     """How completions are generated during an evaluation."""
 
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    response_prefix: str = ""
     temperature: float = 1.0
     top_p: float = 1.0
     batch_size: int = DEFAULT_BATCH_SIZE
@@ -102,10 +104,12 @@ class GenerationOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> GenerationOptions:
-        for name in ("batch_size", "max_new_tokens"):
-            if getattr(args, name) < 1:
-                raise CLIError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-        return cls(args.max_new_tokens, args.temperature, args.top_p, args.batch_size, args.device, args.dtype, not args.no_progress)
+        max_new_tokens = DEFAULT_MAX_NEW_TOKENS if args.max_new_tokens is None else args.max_new_tokens
+        for name, value in (("batch-size", args.batch_size), ("max-new-tokens", max_new_tokens)):
+            if value < 1:
+                raise CLIError(f"--{name} must be >= 1, got {value}")
+        return cls(max_new_tokens, args.response_prefix or "", args.temperature, args.top_p, args.batch_size, args.device,
+                   args.dtype, not args.no_progress)
 
 
 def display_name(model: str) -> str:
@@ -125,7 +129,8 @@ def run_eval(
 
     device, dtype = device_and_dtype(options.device, options.dtype)
     policy, tokenizer = load_policy(model, dtype=dtype, device=device)
-    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p)
+    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
+                             response_prefix=options.response_prefix)
     started = time.perf_counter()
     result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
                       batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
@@ -157,6 +162,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         config = load_config(args.mix)
         tasks, system_prompt = tasks_from_config(config, difficulty), config.system_prompt
+        if args.response_prefix is None:
+            options = replace(options, response_prefix=config.response_prefix)
+        if args.max_new_tokens is None:
+            options = replace(options, max_new_tokens=config.max_new_tokens)
     else:
         tasks = tasks_for(args.envs, difficulty or 1)
     out = Path(args.out) if args.out else default_out(args.model)

@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config.progress = config.progress and not args.no_progress
     run_dir = Path(config.output_dir)
     tasks = tasks_from_config(config)
-    options = GenerationOptions(max_new_tokens=config.max_new_tokens, batch_size=args.eval_batch_size,
+    options = GenerationOptions(max_new_tokens=config.max_new_tokens, response_prefix=config.response_prefix, batch_size=args.eval_batch_size,
                                 dtype="auto" if config.bf16 else "fp32", progress=not args.no_progress)
     evaluation = dict(tasks=tasks, n=args.eval_n, samples=1, seed=args.eval_seed, options=options, system_prompt=config.system_prompt)
     started = time.perf_counter()

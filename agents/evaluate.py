@@ -276,16 +276,25 @@ def policy_sampler(
     max_new_tokens: int,
     temperature: float = 1.0,
     top_p: float = 1.0,
+    response_prefix: str = "",
     autocast_dtype: Any = None,
 ) -> Sampler:
-    """A :class:`Sampler` over a loaded policy, with batched KV-cache generation."""
-    from thinkgym.agents.generation import generate
+    """A :class:`Sampler` over a loaded policy, with batched KV-cache generation.
+
+    ``response_prefix`` (a training config's, e.g. ``"<think>\\n"``) opens every assistant turn:
+    it is appended to the prompt tokens and put back in front of the completion text, as in
+    training rollouts.
+    """
+    from thinkgym.agents.generation import encode_chat, generate_ids
+
+    prefix = list(tokenizer(response_prefix, add_special_tokens=False)["input_ids"]) if response_prefix else []
 
     def sample(conversations: Sequence[Messages], *, greedy: bool, seed: int) -> list[tuple[str, int]]:
-        completions = generate(
-            model, tokenizer, conversations, max_new_tokens=max_new_tokens, temperature=temperature,
+        prompts = [encode_chat(tokenizer, c) + prefix for c in conversations]
+        completions = generate_ids(
+            model, tokenizer, prompts, max_new_tokens=max_new_tokens, temperature=temperature,
             top_p=top_p, greedy=greedy, seed=seed, autocast_dtype=autocast_dtype,
         )
-        return [(c.text, c.num_tokens) for c in completions]
+        return [(response_prefix + c.text, c.num_tokens) for c in completions]
 
     return sample
