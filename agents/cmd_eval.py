@@ -176,12 +176,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from thinkgym.agents.report import compare_chart, compare_table, load_results
+    from thinkgym.agents.report import compare_chart, compare_table, load_outcomes, load_results
 
     before, after = load_results(args.before), load_results(args.after)
     out = Path(args.out) if args.out else (Path(args.after) if Path(args.after).is_dir() else Path(args.after).parent)
     out.mkdir(parents=True, exist_ok=True)
-    table = compare_table(before, after)
+    table = compare_table(before, after, outcomes=(load_outcomes(args.before), load_outcomes(args.after)))
     (out / "compare.md").write_text(table, encoding="utf-8")
     compare_chart(before, after, out / "compare.png")
     print(table)

@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from thinkgym.agents.config import load_config
     from thinkgym.agents.curves import plot_run
     from thinkgym.agents.evaluate import tasks_from_config
-    from thinkgym.agents.report import compare_chart, compare_table, load_results
+    from thinkgym.agents.report import compare_chart, compare_table, load_outcomes, load_results
 
     if args.eval_n < 1:
         raise CLIError(f"--eval-n must be >= 1, got {args.eval_n}")
@@ -79,9 +79,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_eval(str(run_dir), out=run_dir / "eval" / "after", **evaluation)
     t_after = time.perf_counter()
 
-    before, after = load_results(run_dir / "eval" / "before"), load_results(run_dir / "eval" / "after")
+    dirs = run_dir / "eval" / "before", run_dir / "eval" / "after"
+    before, after = load_results(dirs[0]), load_results(dirs[1])
     labels = ("before", "after")
-    table = compare_table(before, after, labels)
+    table = compare_table(before, after, labels, outcomes=(load_outcomes(dirs[0]), load_outcomes(dirs[1])))
     timing = (f"Time: base evaluation {t_before - started:.0f} s, training {t_train - t_before:.0f} s, "
               f"trained evaluation {t_after - t_train:.0f} s.")
     report = run_dir / "report.md"

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from thinkgym.agents.metrics import difference_interval
+from thinkgym.agents.metrics import difference_interval, paired_difference_interval
 
 RESULTS_KEYS = ("model", "tasks", "mean_accuracy")
 
@@ -131,36 +131,67 @@ def write_eval(out_dir: str | os.PathLike, results: Mapping[str, Any], records: 
 
 
 # -- comparisons ------------------------------------------------------------------------------
-def compare_rows(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per task present in both results: accuracies, CIs, delta and its 95% CI."""
+Outcomes = Mapping[str, Mapping[tuple[int, int], bool]]
+"""Greedy correctness per env and problem ``(difficulty, seed)``, read from completions.jsonl."""
+
+
+def load_outcomes(path: str | os.PathLike) -> dict[str, dict[tuple[int, int], bool]]:
+    """Per-problem greedy outcomes of an evaluation directory (empty when it has no completions)."""
+    path = Path(path)
+    file = (path if path.is_dir() else path.parent) / "completions.jsonl"
+    outcomes: dict[str, dict[tuple[int, int], bool]] = {}
+    if file.is_file():
+        for line in file.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            if r.get("kind") == "greedy":
+                outcomes.setdefault(r["env_id"], {})[(int(r["difficulty"]), int(r["seed"]))] = bool(r["correct"])
+    return outcomes
+
+
+def compare_rows(before: Mapping[str, Any], after: Mapping[str, Any], outcomes: tuple[Outcomes, Outcomes] | None = None) -> list[dict[str, Any]]:
+    """One row per task present in both results: accuracies, CIs, delta and its 95% CI.
+
+    When ``outcomes`` show that a task was evaluated on the same problems both times, the
+    delta's interval is the paired one (Newcombe's method 10), else the independent one.
+    """
     rows = []
     for env_id, a in before["tasks"].items():
         b = after["tasks"].get(env_id)
         if b is None:
             continue
-        lo, hi = difference_interval(a["accuracy"], a["ci95"], b["accuracy"], b["ci95"])
-        rows.append({"task": env_id, "n": (a["n"], b["n"]), "before": a["accuracy"], "before_ci": a["ci95"],
-                     "after": b["accuracy"], "after_ci": b["ci95"], "delta": b["accuracy"] - a["accuracy"], "delta_ci": [lo, hi]})
+        first, second = (outcomes[0].get(env_id, {}), outcomes[1].get(env_id, {})) if outcomes else ({}, {})
+        paired = bool(first) and first.keys() == second.keys()
+        if paired:
+            keys = sorted(first)
+            lo, hi = paired_difference_interval([first[k] for k in keys], [second[k] for k in keys])
+        else:
+            lo, hi = difference_interval(a["accuracy"], a["ci95"], b["accuracy"], b["ci95"])
+        rows.append({"task": env_id, "n": (a["n"], b["n"]), "before": a["accuracy"], "before_ci": a["ci95"], "after": b["accuracy"],
+                     "after_ci": b["ci95"], "delta": b["accuracy"] - a["accuracy"], "delta_ci": [lo, hi], "paired": paired})
     if not rows:
         raise ValueError("the two evaluations share no task")
     return rows
 
 
-def compare_table(before: Mapping[str, Any], after: Mapping[str, Any], labels: tuple[str, str] = ("before", "after")) -> str:
+def compare_table(before: Mapping[str, Any], after: Mapping[str, Any], labels: tuple[str, str] = ("before", "after"),
+                  outcomes: tuple[Outcomes, Outcomes] | None = None) -> str:
     """Markdown table of per-task accuracy before and after, with deltas and 95% CIs (points)."""
-    rows = compare_rows(before, after)
+    rows = compare_rows(before, after, outcomes)
     a, b = labels
     lines = [f"`{a}`: {before['model']}  ", f"`{b}`: {after['model']}", "",
              f"| task | n | {a} | 95% CI | {b} | 95% CI | delta | delta 95% CI |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         n = str(r["n"][0]) if r["n"][0] == r["n"][1] else f"{r['n'][0]}/{r['n'][1]}"
+        mark = "" if r["paired"] else "*"
         lines.append(f"| {short_name(r['task'])} | {n} | {_pct(r['before'])} | {_ci(r['before_ci'])} | {_pct(r['after'])} | "
-                     f"{_ci(r['after_ci'])} | {100 * r['delta']:+.1f} | [{100 * r['delta_ci'][0]:+.1f}, {100 * r['delta_ci'][1]:+.1f}] |")
+                     f"{_ci(r['after_ci'])} | {100 * r['delta']:+.1f} | [{100 * r['delta_ci'][0]:+.1f}, {100 * r['delta_ci'][1]:+.1f}]{mark} |")
     mean_a = sum(r["before"] for r in rows) / len(rows)
     mean_b = sum(r["after"] for r in rows) / len(rows)
     lines += [f"| **mean** | | {_pct(mean_a)} | | {_pct(mean_b)} | | {100 * (mean_b - mean_a):+.1f} | |", "",
-              "Accuracy is greedy pass@1 in percent; CIs are Wilson 95% intervals, the delta's is Newcombe's "
-              "(independent-samples, so conservative for the same problems evaluated twice).", ""]
+              "Accuracy: greedy pass@1 in percent (multi-turn envs: success rate), with Wilson 95% intervals. The delta's "
+              "interval is Newcombe's for paired outcomes (the same problems before and after)"
+              + ("; * marks tasks without matching per-problem outcomes, where it is the independent-samples one (wider)." if any(not r["paired"] for r in rows) else "."),
+              ""]
     return "\n".join(lines)
 
 

@@ -13,7 +13,14 @@ import pytest
 import thinkgym
 from thinkgym.agents.cli import main
 from thinkgym.agents.evaluate import EvalTask, _episodes, evaluate, play, tasks_for
-from thinkgym.agents.metrics import difference_interval, majority_correct, pass_at_k, summarize, wilson_interval
+from thinkgym.agents.metrics import (
+    difference_interval,
+    majority_correct,
+    paired_difference_interval,
+    pass_at_k,
+    summarize,
+    wilson_interval,
+)
 from thinkgym.agents.splits import derive_seed, problem_stream, split_of
 
 ARITH = "thinkgym/Arithmetic-v0"
@@ -60,6 +67,20 @@ def test_difference_interval_is_centred_on_the_delta():
     assert lo < 0.3 < hi and lo > 0  # a 30-point gain on 100 problems is significant
     lo, hi = difference_interval(0.5, b, 0.5, b)
     assert lo == pytest.approx(-hi) and lo < 0
+
+
+def test_paired_interval_uses_the_agreement_of_the_pairs():
+    before = [True] * 20 + [False] * 80
+    after = [True] * 35 + [False] * 65  # 15 gained, none lost
+    lo, hi = paired_difference_interval(before, after)
+    ind_lo, ind_hi = difference_interval(0.2, wilson_interval(20, 100), 0.35, wilson_interval(35, 100))
+    assert ind_lo < lo < 0.15 < hi < ind_hi  # narrower than the independent interval, around the delta
+    assert paired_difference_interval(after, before) == pytest.approx((-hi, -lo))
+    lo, hi = paired_difference_interval([False] * 50, [False] * 50)
+    assert lo < 0 < hi and lo == pytest.approx(-hi)
+    assert paired_difference_interval([False] * 50, [True] * 50)[1] == 1.0
+    with pytest.raises(ValueError, match="equal lengths"):
+        paired_difference_interval([True], [])
 
 
 def test_majority_vote_uses_canonical_answers():
@@ -214,7 +235,7 @@ def test_compare_writes_table_with_deltas_and_chart(tmp_path, capsys):
         (tmp_path / name / "results.json").write_text(json.dumps(_results(name, accs)))
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")]) == 0
     table = (tmp_path / "cmp" / "compare.md").read_text()
-    assert "| Arithmetic | 50 | 10.0 |" in table and "| +40.0 |" in table
+    assert "| Arithmetic | 50 | 10.0 |" in table and "| +40.0 |" in table and "]* |" in table  # no outcomes: unpaired
     assert "| ShortestPath | 50 | 40.0 |" in table and "| +0.0 |" in table
     assert "| **mean** | | 25.0 | | 45.0 | | +20.0 | |" in table
     assert (tmp_path / "cmp" / "compare.png").read_bytes()[:4] == b"\x89PNG"
@@ -250,7 +271,7 @@ def test_run_evaluates_trains_and_reports_before_and_after(tmp_path, capsys):
     for name in ("eval/before/results.json", "eval/after/results.json", "report.md", "compare.png", "plots/reward.png", "log.jsonl"):
         assert (fresh / name).is_file(), name
     assert "| Arithmetic | 2 |" in printed and "| ShortestPath | 2 |" in printed and "delta 95% CI" in printed
-    assert f"report: {fresh / 'report.md'}" in printed
+    assert f"report: {fresh / 'report.md'}" in printed and "]* |" not in printed  # paired intervals
     before = json.loads((fresh / "eval/before/completions.jsonl").read_text().splitlines()[0])
     after = json.loads((fresh / "eval/after/completions.jsonl").read_text().splitlines()[0])
     assert before["seed"] == after["seed"]  # the same held-out problems before and after
