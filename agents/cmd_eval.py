@@ -19,7 +19,7 @@ from thinkgym.agents.cli import CLIError
 from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
 
 DEFAULT_MAX_NEW_TOKENS = 192
-DEFAULT_BATCH_SIZE = 64
+DEFAULT_BATCH_SIZE = 128
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -236,30 +236,37 @@ def evaluate(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if len({t.env_id for t in tasks}) != len(tasks):
         raise ValueError("each env may appear only once in an evaluation")
-    records: list[dict[str, Any]] = []
-    task_results: dict[str, Any] = {}
-    total = n * len(tasks) * (1 + (samples if samples > 1 else 0))
-    with tqdm(total=total, desc="eval", unit="ep", disable=not progress, dynamic_ncols=True) as bar:
-        for index, task in enumerate(tasks):
-            bar.set_postfix_str(task.env_id)
-            episodes, envs = _episodes(task, n, samples, seed, system_prompt)
-            # Multi-turn episodes each hold an env (maybe an engine process): play them in waves.
-            wave = batch_size if thinkgym.env_info(task.env_id).multi_turn else max(1, len(episodes))
-            try:
-                for start in range(0, len(episodes), wave):
-                    part = episodes[start : start + wave]
-                    opened = [e.open(functools.partial(_make_env, task)) for e in part if e.own_env]
-                    try:
-                        play(part, sampler, batch_size=batch_size, seed=_batch_seed(seed, index, start), on_done=lambda: bar.update(1))
-                    finally:
-                        for env in opened:
-                            env.close()
-            finally:
-                for env in envs:
-                    env.close()
-            task_records = [e.record() for e in episodes]
-            records.extend(task_records)
-            task_results[task.env_id] = summarize(task_records, multi_turn=thinkgym.env_info(task.env_id).multi_turn)
+    episodes: dict[str, list[Episode]] = {}
+    envs: list[Any] = []
+    try:
+        for task in tasks:
+            episodes[task.env_id], opened = _episodes(task, n, samples, seed, system_prompt)
+            envs += opened
+        everything = [e for task_episodes in episodes.values() for e in task_episodes]
+        with tqdm(total=len(everything), desc="eval", unit="ep", disable=not progress, dynamic_ncols=True) as bar:
+            # Single-turn problems of every task share batches; multi-turn episodes each hold an
+            # env (maybe an engine process), so they are played in waves of one batch.
+            single = [e for e in everything if not e.own_env]
+            play(single, sampler, batch_size=batch_size, seed=_batch_seed(seed, 0), on_done=lambda: bar.update(1))
+            factories = {t.env_id: functools.partial(_make_env, t) for t in tasks}
+            multi = [e for e in everything if e.own_env]
+            for start in range(0, len(multi), batch_size):
+                wave, opened = multi[start : start + batch_size], []
+                try:
+                    for e in wave:
+                        opened.append(e.open(factories[e.env_id]))
+                    play(wave, sampler, batch_size=batch_size, seed=_batch_seed(seed, 1, start), on_done=lambda: bar.update(1))
+                finally:
+                    for env in opened:
+                        env.close()
+    finally:
+        for env in envs:
+            env.close()
+    records = [e.record() for task_episodes in episodes.values() for e in task_episodes]
+    task_results = {
+        env_id: summarize([e.record() for e in task_episodes], multi_turn=thinkgym.env_info(env_id).multi_turn)
+        for env_id, task_episodes in episodes.items()
+    }
     accuracies = [t["accuracy"] for t in task_results.values()]
     results = {
         "model": model_name,
