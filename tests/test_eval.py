@@ -259,6 +259,7 @@ def test_plot_draws_curves_from_a_run_log(tmp_path, capsys):
     assert "no training log" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_run_evaluates_trains_and_reports_before_and_after(tmp_path, capsys):
     """The main job (``make train``) end to end on the smoke config's tiny model."""
     run_dir = tmp_path / "run"
