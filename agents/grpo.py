@@ -18,7 +18,6 @@ Variants come from registries of small functions, so adding one is adding a dict
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -172,9 +171,3 @@ def grpo_loss(
         }
     return loss, stats
 
-
-def check_finite(value: float, name: str) -> float:
-    """``value``, or a ``FloatingPointError`` naming it when it is nan or infinite."""
-    if not math.isfinite(value):
-        raise FloatingPointError(f"{name} is {value}")
-    return value

@@ -111,7 +111,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         with torch.no_grad():
             for m in micro:
                 if needs_reference:
-                    with adapters_disabled(unwrapped) if config.lora else contextlib.nullcontext():
+                    with unwrapped.disable_adapter() if config.lora else contextlib.nullcontext():
                         m["ref_logps"], _ = token_logps(reference or unwrapped, m, autocast)
                 if config.mu > 1:
                     m["old_logps"], _ = token_logps(model, m, autocast)
@@ -272,12 +272,6 @@ def token_logps(model: Any, m: dict[str, Any], autocast: torch.dtype | None, wit
             mask = m["mask"].to(device)
             entropy = float((ent * mask).sum() / mask.sum().clamp(min=1))
     return logps, entropy
-
-
-@contextlib.contextmanager
-def adapters_disabled(model: Any):
-    with model.disable_adapter():
-        yield
 
 
 # ----------------------------------------------------------------------------------------------

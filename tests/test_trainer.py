@@ -130,7 +130,7 @@ def test_dynamic_sampling_drops_all_equal_groups(tmp_path, tiny_model_dir):
 
 def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, tiny_model_dir, monkeypatch):
     mix = [{"id": "test/Parity-v0"}, {"id": "test/Echo-v0", "weight": 0.5}]
-    fields = dict(steps=3, checkpoint_every=1, keep_checkpoints=1, mu=2, lr_schedule="cosine", warmup_steps=1, curriculum=True, curriculum_window=4)
+    fields = dict(steps=3, max_new_tokens=8, checkpoint_every=1, keep_checkpoints=1, mu=2, lr_schedule="cosine", warmup_steps=1, curriculum=True, curriculum_window=4)
     straight = train(make_config(tmp_path / "a", tiny_model_dir, mix, **fields))
 
     save = trainer_module.save_checkpoint
