@@ -37,6 +37,7 @@ from thinkgym.agents.config import TrainConfig
 from thinkgym.agents.curriculum import Curriculum
 from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
 from thinkgym.agents.policy import load_policy
+from thinkgym.envs.registry import env_info
 from thinkgym.agents.rollout import EnvPool, Episode, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
 
 STATE_FILE = "trainer_state.pt"
@@ -88,6 +89,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         set_rng_state(state["rng"])
         start_step = state["step"]
     pool = EnvPool(config.mix, config.group_size)
+    multi_turn = any(env_info(spec.id).multi_turn for spec in config.mix)
+    max_completion = config.max_new_tokens * (config.max_turns if multi_turn else 1)  # dr-grpo's constant
     logger = RunLogger(run_dir, config, enabled=main, start_step=start_step)
 
     for step in range(start_step, config.steps):
@@ -135,7 +138,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                         beta=config.beta,
                         divergence=config.divergence,
                         aggregation=config.aggregation,
-                        max_completion_length=config.max_new_tokens * config.max_turns,
+                        max_completion_length=max_completion,
                         sequence_ratio=config.sequence_ratio,
                         return_stats=True,
                     )
