@@ -37,8 +37,8 @@ from thinkgym.agents.config import TrainConfig
 from thinkgym.agents.curriculum import Curriculum
 from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
 from thinkgym.agents.policy import load_policy
-from thinkgym.envs.registry import env_info
 from thinkgym.agents.rollout import EnvPool, Episode, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
+from thinkgym.envs.registry import env_info
 
 STATE_FILE = "trainer_state.pt"
 
