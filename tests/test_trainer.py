@@ -228,7 +228,7 @@ def test_lora_trains_adapters_against_the_base_as_reference(tmp_path, tiny_model
     assert changed and changed <= adapted
 
 
-@pytest.mark.parametrize("preset", ["default.yaml", "smoke.yaml", "measure_arithmetic.yaml"])
+@pytest.mark.parametrize("preset", ["default.yaml", "smoke.yaml", "measure_arithmetic.yaml", "measure_mix.yaml"])
 def test_presets_are_valid_configs(preset):
     from thinkgym.agents.config import load_config
 
