@@ -192,14 +192,29 @@ def _batch_seed(seed: int, *counters: int) -> int:
     return int(np.random.SeedSequence([int(seed), 0x5A4D, *counters]).generate_state(1)[0])
 
 
-def play(episodes: Sequence[Episode], sampler: Sampler, *, batch_size: int, seed: int, on_done: Callable[[], None] = lambda: None) -> None:
-    """Generate and step until every episode is done, in batches of similar-length conversations."""
+def play(
+    episodes: Sequence[Episode],
+    sampler: Sampler,
+    *,
+    batch_size: int,
+    seed: int,
+    on_done: Callable[[], None] = lambda: None,
+    on_batch: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Generate and step until every episode is done, in batches of similar-length conversations.
+
+    ``on_done`` is called as each episode ends, ``on_batch`` with a short description before
+    each generation call (for a progress display)."""
     calls = itertools.count()
-    while active := [e for e in episodes if not e.done]:
+    for turn in itertools.count(1):
+        active = [e for e in episodes if not e.done]
+        if not active:
+            break
         for greedy in (True, False):
             group = sorted((e for e in active if (e.kind == "greedy") == greedy), key=lambda e: sum(len(m["content"]) for m in e.messages))
             for start in range(0, len(group), batch_size):
                 chunk = group[start : start + batch_size]
+                on_batch(f"turn {turn}, batch {start // batch_size + 1}/{-(-len(group) // batch_size)} of {len(chunk)}")
                 outputs = sampler([e.messages for e in chunk], greedy=greedy, seed=_batch_seed(seed, next(calls)))
                 if len(outputs) != len(chunk):
                     raise RuntimeError(f"the sampler returned {len(outputs)} completions for {len(chunk)} conversations")
@@ -247,7 +262,8 @@ def evaluate(
             # Single-turn problems of every task share batches; multi-turn episodes each hold an
             # env (maybe an engine process), so they are played in waves of one batch.
             single = [e for e in everything if not e.own_env]
-            play(single, sampler, batch_size=batch_size, seed=_batch_seed(seed, 0), on_done=lambda: bar.update(1))
+            status = bar.set_postfix_str
+            play(single, sampler, batch_size=batch_size, seed=_batch_seed(seed, 0), on_done=lambda: bar.update(1), on_batch=status)
             factories = {t.env_id: functools.partial(_make_env, t) for t in tasks}
             multi = [e for e in everything if e.own_env]
             for start in range(0, len(multi), batch_size):
@@ -255,7 +271,8 @@ def evaluate(
                 try:
                     for e in wave:
                         opened.append(e.open(factories[e.env_id]))
-                    play(wave, sampler, batch_size=batch_size, seed=_batch_seed(seed, 1, start), on_done=lambda: bar.update(1))
+                    play(wave, sampler, batch_size=batch_size, seed=_batch_seed(seed, 1, start), on_done=lambda: bar.update(1),
+                         on_batch=lambda text: status(f"multi-turn {text}"))
                 finally:
                     for env in opened:
                         env.close()
