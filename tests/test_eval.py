@@ -197,12 +197,13 @@ def test_eval_command_on_a_tiny_model_writes_the_report(tiny_model_dir, tmp_path
 
 def test_eval_reads_the_env_mix_of_a_training_config(tiny_model_dir, tmp_path, capsys):
     config = tmp_path / "mix.yaml"
-    config.write_text(f"mix:\n  - {{id: {ARITH}, difficulty: 2}}\n  - {{id: {PATH}, weight: 2.0}}\nsystem_prompt: null\n"
+    config.write_text(f"mix:\n  - {{id: {ARITH}, difficulty: 2}}\n  - {{id: {EXPLORE}, weight: 2.0}}\nsystem_prompt: null\n"
                       "response_prefix: \"<think>\\n\"\nmax_new_tokens: 5\n")
     out = tmp_path / "eval"
-    assert main(["eval", "--model", str(tiny_model_dir), "--mix", str(config), "--n", "2", "--out", str(out), "--no-progress"]) == 0
+    assert main(["eval", "--model", str(tiny_model_dir), "--mix", str(config), "--n", "1", "--out", str(out), "--no-progress"]) == 0
     tasks = json.loads((out / "results.json").read_text())["tasks"]
-    assert set(tasks[ARITH]["by_difficulty"]) == {"2"} and set(tasks[PATH]["by_difficulty"]) == {"1"}
+    assert set(tasks[ARITH]["by_difficulty"]) == {"2"} and set(tasks[EXPLORE]["by_difficulty"]) == {"1"}
+    assert tasks[EXPLORE]["multi_turn"] and {"mean_return", "success_rate", "mean_turns"} <= set(tasks[EXPLORE])
     settings = json.loads((out / "settings.json").read_text())
     assert settings["system_prompt"] is None and settings["max_new_tokens"] == 5
     for line in (out / "completions.jsonl").read_text().splitlines():  # the config's prefix opens each answer
