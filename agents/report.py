@@ -73,6 +73,7 @@ def markdown_table(results: Mapping[str, Any]) -> str:
     """Per-task table: accuracy with 95% CI, pass@k, maj@k, format rate, mean length (percentages)."""
     tasks = results["tasks"]
     ks = sorted({k for t in tasks.values() for k in t["pass@k"]}, key=int)
+    ks = ks if ks != ["1"] else []  # greedy only: pass@1 is the accuracy column
     majs = sorted({k for t in tasks.values() for k in t.get("maj@k", {})}, key=int)
     head = ["task", "n", "accuracy", "95% CI", *(f"pass@{k}" for k in ks), *(f"maj@{k}" for k in majs), "format", "tokens"]
     lines = [f"Model: `{results['model']}`", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
