@@ -51,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations per generation batch (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--max-new-tokens", type=int, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS}, or the --mix config's)")
-    p.add_argument("--response-prefix", help="text that opens every answer, e.g. '<think>\\n' (default: none, or the --mix config's)")
+    p.add_argument("--response-prefix", help="text that opens every answer, e.g. '<think>\\n' (\\n: a newline; default: none, or the --mix config's)")
     p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
@@ -108,7 +108,8 @@ class GenerationOptions:
         for name, value in (("batch-size", args.batch_size), ("max-new-tokens", max_new_tokens)):
             if value < 1:
                 raise CLIError(f"--{name} must be >= 1, got {value}")
-        return cls(max_new_tokens, args.response_prefix or "", args.temperature, args.top_p, args.batch_size, args.device,
+        prefix = (args.response_prefix or "").replace("\\n", "\n")  # '<think>\n' typed in a shell
+        return cls(max_new_tokens, prefix, args.temperature, args.top_p, args.batch_size, args.device,
                    args.dtype, not args.no_progress)
 
 

@@ -175,7 +175,7 @@ def test_multi_turn_episode_feeds_observations_back_until_done():
 def test_eval_command_on_a_tiny_model_writes_the_report(tiny_model_dir, tmp_path, capsys):
     out = tmp_path / "eval"
     rc = main(["eval", "--model", str(tiny_model_dir), "--envs", ARITH, PATH, "--n", "3", "--samples", "2",
-               "--max-new-tokens", "6", "--out", str(out), "--no-progress", "--dtype", "fp32"])
+               "--max-new-tokens", "6", "--out", str(out), "--no-progress", "--dtype", "fp32", "--response-prefix", "<think>\\n"])
     assert rc == 0
     results = json.loads((out / "results.json").read_text())
     assert list(results) == ["model", "tasks", "mean_accuracy"]
@@ -191,6 +191,7 @@ def test_eval_command_on_a_tiny_model_writes_the_report(tiny_model_dir, tmp_path
     assert (out / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = (out / "completions.jsonl").read_text().splitlines()
     assert len(lines) == 2 * 3 * (1 + 2)
+    assert all(json.loads(line)["completion"].startswith("<think>\n") for line in lines)  # the escape is read
     assert json.loads((out / "settings.json").read_text())["split"] == "eval"
     assert "results.md" in capsys.readouterr().out
 
