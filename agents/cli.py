@@ -17,6 +17,7 @@ COMMANDS = [
     "thinkgym.agents.cmd_envs",  # envs, sample, score
     "thinkgym.agents.cmd_train",  # train
     "thinkgym.agents.cmd_sft",  # sft, sample-correct, prune
+    "thinkgym.agents.cmd_recipe",  # recipe: cold-start SFT, GRPO, rejection-sampling SFT
     "thinkgym.agents.cmd_eval",  # eval, compare, plot
     "thinkgym.agents.cmd_run",  # run: evaluate, train, evaluate, report (make train)
     "thinkgym.agents.cmd_export",  # export
