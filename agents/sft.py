@@ -178,7 +178,7 @@ def train_sft(config: SFTConfig, resume: bool = False) -> Path:
         # Token-mean over the whole batch on every process: each micro-batch's summed loss is
         # divided by the global token count (DDP averages gradients, hence the * world).
         local_tokens = sum(int((m["labels"] != IGNORE).sum()) for m in micro)
-        tokens = _all_sum(accelerator, local_tokens)
+        tokens = int(_all_sum(accelerator, local_tokens))
         model.train()
         optimizer.zero_grad(set_to_none=True)
         loss_sum = 0.0
