@@ -90,6 +90,10 @@ class ReasoningEnv(gym.Env[str, str]):
     isolate_verifier: ClassVar[bool] = False
     """Run the verifier in the shared worker-process pool (memory cap, killable); also forced on
     for every env by the env var ``THINKGYM_ISOLATE_VERIFIERS=1``."""
+    isolatable: ClassVar[bool] = True
+    """False: always verify in this process, even when isolation is asked for (e.g. a verifier
+    that already runs its expensive part in a process of its own, such as a chess engine, where a
+    worker would start one more engine per worker)."""
 
     def __init__(self, difficulty: int = 1, **options: Any) -> None:
         self.config = config_from_kwargs(self.config_cls, difficulty, self.max_difficulty, options)
@@ -157,7 +161,8 @@ class SingleTurnEnv(ReasoningEnv):
 
     def _guarded(self, answer: str) -> tuple[Verdict, bool]:
         verify = type(self).task_verify
-        if self.isolate_verifier or os.environ.get("THINKGYM_ISOLATE_VERIFIERS") == "1":
+        isolate = self.isolate_verifier or os.environ.get("THINKGYM_ISOLATE_VERIFIERS") == "1"
+        if isolate and self.isolatable:
             return shared_pool().verify(verify, self.problem, answer)
         return guarded_verify(verify, self.problem, answer, time_limit=self.verify_time_limit)
 

@@ -38,7 +38,6 @@ from thinkgym.envs.base import SingleTurnEnv
 from thinkgym.envs.chess.common import FORMAT_HINT, board_from_options, color_name, parse_move, position_text, random_game_position
 from thinkgym.envs.chess.engine import MATE_CP, Engine, cp_score
 from thinkgym.envs.registry import register_env
-from thinkgym.rewards.guard import guarded_verify
 from thinkgym.rewards.verdict import Verdict
 
 _VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 100}
@@ -181,6 +180,10 @@ class BestMoveEnv(SingleTurnEnv):
     task_verify = staticmethod(verify)
     task_explain = staticmethod(explain)
     verify_time_limit = 10.0  # one node-limited search, or an engine restart and a search
+    # Verified in this process even when verifiers are isolated (THINKGYM_ISOLATE_VERIFIERS):
+    # the parser reads at most a few characters and the engine already runs in its own process
+    # under a node limit, while each worker process would start its own Stockfish.
+    isolatable = False
 
     def __init__(self, difficulty: int = 1, **options: Any) -> None:
         super().__init__(difficulty, **options)
@@ -191,12 +194,6 @@ class BestMoveEnv(SingleTurnEnv):
 
     def problem_from_options(self, options: Mapping[str, Any]) -> BestMoveProblem:
         return from_options(options, self.config, self.engine)
-
-    def _guarded(self, answer: str) -> tuple[Verdict, bool]:
-        # Verified in this process even when verifiers are isolated (THINKGYM_ISOLATE_VERIFIERS):
-        # the parser reads at most a few characters and the engine already runs in its own
-        # process under a node limit, while each worker process would start its own Stockfish.
-        return guarded_verify(verify, self.problem, answer, time_limit=self.verify_time_limit)
 
     def close(self) -> None:
         self.engine.close()
