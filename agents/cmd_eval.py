@@ -77,7 +77,12 @@ def device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
     """
     import torch
 
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    try:
+        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    except RuntimeError:
+        raise CLIError(f"--device {device!r} is not a device: use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise CLIError(f"--device {device}: no CUDA GPU is available here (use --device auto or cpu)")
     if dtype == "fp32":
         return dev, torch.float32
     if dtype == "bf16":

@@ -221,6 +221,10 @@ def test_eval_command_rejects_bad_arguments(capsys):
     assert "--difficulty" in capsys.readouterr().err
     assert main(["eval", "--envs", ARITH, "--difficulty", "9"]) == 2
     assert "difficulty must be in 1..3" in capsys.readouterr().err
+    assert main(["eval", "--envs", ARITH, "--device", "gpu"]) == 2
+    assert "is not a device" in capsys.readouterr().err
+    assert main(["eval", "--envs", ARITH, "--n", "0"]) == 2
+    assert "--n must be >= 1" in capsys.readouterr().err
 
 
 def _results(model, accuracies, n=50):
