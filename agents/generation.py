@@ -4,7 +4,8 @@
 ``{"role", "content"}`` messages) with the tokenizer's chat template, left-pads the batch, runs
 one prefill and then one forward per new token over the rows that are still running: a row
 stops at the first stop token (the tokenizer's EOS and the model's generation-config EOS ids)
-and is removed from the batch and the cache, so finished sequences cost nothing.
+and is removed from the batch and the cache, so finished sequences cost nothing. Identical
+prompts (a GRPO group's G copies) are prefilled once and share their cache rows.
 ``generate_ids`` does the same from token ids (multi-turn rollouts extend a conversation's ids).
 
 The policy is not changed: it runs in eval mode under ``torch.no_grad`` and is put back in its
@@ -125,13 +126,18 @@ def generate_ids(
     generator.manual_seed(int(seed) if seed is not None else int(torch.randint(2**62, ()).item()))
 
     batch = len(prompt_ids)
-    width = max(len(p) for p in prompt_ids)
-    input_ids = torch.full((batch, width), pad_id, dtype=torch.long, device=device)  # (B, P), left-padded
-    attention = torch.zeros((batch, width), dtype=torch.long, device=device)
-    for row, ids in enumerate(prompt_ids):
+    # A GRPO group repeats its prompt G times: prefill each distinct prompt once, then copy its
+    # cache rows (``expand``: row of the batch -> row of the prefill).
+    distinct: dict[tuple[int, ...], int] = {}
+    expand = torch.tensor([distinct.setdefault(tuple(p), len(distinct)) for p in prompt_ids], device=device)
+    unique = list(distinct)
+    width = max(len(p) for p in unique)
+    input_ids = torch.full((len(unique), width), pad_id, dtype=torch.long, device=device)  # (U, P), left-padded
+    attention = torch.zeros((len(unique), width), dtype=torch.long, device=device)
+    for row, ids in enumerate(unique):
         input_ids[row, width - len(ids) :] = torch.tensor(list(ids), dtype=torch.long)
         attention[row, width - len(ids) :] = 1
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (B, P): padding does not shift positions
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (U, P): padding does not shift positions
 
     new_tokens: list[list[int]] = [[] for _ in range(batch)]
     finished = [False] * batch
@@ -143,9 +149,13 @@ def generate_ids(
     try:
         with _autocast(device, autocast_dtype):
             out = model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1, **{cache_kw: cache})
+            logits = out.logits[:, -1]  # (U, V)
+            if len(unique) < batch:
+                cache.batch_select_indices(expand)
+                logits, attention, positions = logits[expand], attention[expand], positions[expand]
             last_pos = positions[:, -1]
             for step in range(max_new_tokens):
-                token = _sample(out.logits[:, -1].float(), temperature, top_p, greedy, generator)  # (A,)
+                token = _sample(logits.float(), temperature, top_p, greedy, generator)  # (A,)
                 done = torch.isin(token, stops)
                 for row, tok, stop in zip(active.tolist(), token.tolist(), done.tolist()):
                     new_tokens[row].append(tok)
@@ -168,6 +178,7 @@ def generate_ids(
                     use_cache=True,
                     **{cache_kw: cache},
                 )
+                logits = out.logits[:, -1]
     finally:
         model.train(was_training)
 

@@ -11,8 +11,8 @@ main process logs and checkpoints.
 Departures from the paper's GRPO, all configurable: the format reward is a weighted shaping
 term; with ``mu = 1`` the old log-probs are the detached current ones (no second forward); the
 reference forward is skipped when ``beta = 0`` or ``divergence = none``; with LoRA the reference
-is the base model with adapters disabled; forwards run under bf16 autocast and compute logits
-only for the window of completion tokens.
+is the base model with adapters disabled; forwards run under bf16 autocast, compute logits only
+for completion tokens, and (on one process) run each group's shared prompt once.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from thinkgym.agents.checkpoint import latest_checkpoint, write_checkpoint
 from thinkgym.agents.config import TrainConfig
 from thinkgym.agents.curriculum import Curriculum
 from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
+from thinkgym.agents.logprobs import shared_prefix_batch, shared_prefix_logps
 from thinkgym.agents.policy import load_policy
 from thinkgym.agents.rollout import EnvPool, Episode, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
 from thinkgym.envs.registry import env_info
@@ -106,11 +107,16 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         advantages = group_advantages(rewards, config.group_size, config.advantage_scale)  # (B,)
 
         # -- optimisation: mu passes over micro-batches -------------------------------------------------
-        order = sorted(range(len(batch)), key=lambda i: len(batch[i].token_ids))  # similar lengths pad less
+        # One process: each group's prompt is computed once (agents/logprobs.py), so micro-batches
+        # keep groups together; under DDP (one forward per backward), padded full sequences.
+        share_prefix = accelerator.num_processes == 1
+        size = (lambda i: (i // config.group_size, len(batch[i].token_ids))) if share_prefix else (lambda i: len(batch[i].token_ids))
+        order = sorted(range(len(batch)), key=size)  # similar lengths pad less
         chunks = [order[i : i + config.micro_batch_size] for i in range(0, len(order), config.micro_batch_size)]
-        micro = [prepare_micro_batch([batch[i] for i in chunk], advantages[chunk], tokenizer) for chunk in chunks]
+        micro = [prepare_micro_batch([batch[i] for i in chunk], advantages[chunk], tokenizer, share_prefix) for chunk in chunks]
         batch_tokens = int(sum(float(m["mask"].sum()) for m in micro))
         aggregation = AGGREGATIONS[config.aggregation]
+        t_reference = time.perf_counter()
         with torch.no_grad():
             for m in micro:
                 if needs_reference:
@@ -118,6 +124,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                         m["ref_logps"], _ = token_logps(reference or unwrapped, m, autocast)
                 if config.mu > 1:
                     m["old_logps"], _ = token_logps(model, m, autocast)
+        t_train = time.perf_counter()
+        t_reference = t_train - t_reference
         stats: dict[str, list[float]] = defaultdict(list)
         model.train()
         for epoch in range(config.mu):
@@ -152,6 +160,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm) if config.max_grad_norm > 0 else None
             optimizer.step()
         scheduler.step()
+        t_train = time.perf_counter() - t_train
 
         # -- bookkeeping ----------------------------------------------------------------------------
         records = gather([episode_record(e) for e in batch], accelerator)
@@ -171,6 +180,10 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                 "dropped_fraction": sum(t["dropped"] for t in totals) / sum(t["groups"] for t in totals),
                 "tokens_per_s": sum(t["generated_tokens"] for t in totals) / step_time,
                 "rollout_time": t_rollout,
+                "reference_time": t_reference,  # reference (and old-policy) forwards
+                "train_time": t_train,  # forward/backward passes and optimizer step
+                "train_positions": sum(m["ids"].numel() + (m["prefix_ids"].numel() if "prefix_ids" in m else 0) for m in micro) * config.mu,
+                "logit_positions": sum(m["ids"].numel() if "prefix_ids" in m else m["ids"].shape[0] * (m["keep"] + 1) for m in micro) * config.mu,
                 "step_time": step_time,
                 "levels": dict(curriculum.levels),
                 "level_changes": changed,
@@ -249,15 +262,22 @@ def lr_factor(config: TrainConfig, step: int) -> float:
 # Forwards
 
 
-def prepare_micro_batch(episodes: list[Episode], advantages: torch.Tensor, tokenizer: Any) -> dict[str, Any]:
+def prepare_micro_batch(episodes: list[Episode], advantages: torch.Tensor, tokenizer: Any, share_prefix: bool = False) -> dict[str, Any]:
+    """Padded full sequences, or with ``share_prefix`` shared prompts and suffixes (see
+    :func:`thinkgym.agents.logprobs.shared_prefix_batch`)."""
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    if share_prefix:
+        return shared_prefix_batch(episodes, advantages, pad_id)
     ids, attention, mask, keep = pad_left(episodes, pad_id)
     return {"ids": ids, "attention": attention, "mask": mask[:, -keep:], "keep": keep, "advantages": advantages}
 
 
 def token_logps(model: Any, m: dict[str, Any], autocast: torch.dtype | None, with_entropy: bool = False) -> tuple[torch.Tensor, float | None]:
     """Log-probs ``[B, keep]`` of the last ``keep`` tokens of each row, from logits computed for
-    that window only; with ``with_entropy``, also the mean policy entropy on completion tokens."""
+    that window only; with ``with_entropy``, also the mean policy entropy on completion tokens.
+    A shared-prefix micro-batch gives ``[B, S - 1]`` (see :mod:`thinkgym.agents.logprobs`)."""
+    if "prefix_ids" in m:
+        return shared_prefix_logps(model, m, autocast, with_entropy)
     device = next(model.parameters()).device
     ids, attention, keep = m["ids"].to(device), m["attention"].to(device), m["keep"]
     positions = (attention.cumsum(-1) - 1).clamp(min=0)  # left padding does not shift positions

@@ -1,0 +1,233 @@
+"""A GRPO step, thinkgym against TRL's ``GRPOTrainer``, side by side in one invocation.
+
+Both train SmolLM2-135M-Instruct (the embedded default policy, converted once into thinkgym's
+cache; TRL loads that same directory) on thinkgym/Arithmetic-v0 problems with the R1 system
+prompt: 2 prompts x 8 completions per step, at most 64 new tokens, temperature 1, beta = 0.04
+(k3 estimator against a frozen reference), the same learning rate, one optimizer step per
+generation (mu = 1), rewards = correctness + 0.2 x format, bf16 autocast over fp32 weights
+(``--dtype fp32`` for full precision). Each system uses its best setting for a small CPU:
+thinkgym one micro-batch of 16, dynamic sampling off (a refill round would generate more);
+TRL one device batch of 16, no gradient checkpointing, no vLLM.
+
+Reported per system: the median seconds per step over the steps after a warm-up step, and
+completion tokens per second; then the ratio. For thinkgym also where the step goes
+(generation, reference forward, training forward/backward + optimizer, read from the trainer's
+log), and the achieved FLOP/s of the training phase against the bf16 matrix-product peak
+measured in the same run (best of several 2048-cube ``torch.matmul``). The FLOP count is the
+usual 6 x (non-embedding parameters) x (padded positions) for forward + backward, plus the
+lm_head on the positions whose logits are computed; attention scores are left out, and the
+optimizer step is inside the timed phase, so the rate is a lower bound.
+
+Writes ``benchmarks/results/grpo_step.json`` (with a ``summary`` for ``run_all.py``). The
+machine load average is reported because other processes share the cores: absolute times are
+noisy, the ratio measured back to back is what this is for.
+
+    python benchmarks/grpo_step.py [--steps 6] [--dtype bf16|fp32] [--skip-trl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch  # noqa: E402
+
+ENV_ID = "thinkgym/Arithmetic-v0"
+PROMPTS, GROUP, MAX_NEW, BETA, LR = 2, 8, 64, 0.04, 1e-6
+RESULTS = Path(__file__).resolve().parent / "results" / "grpo_step.json"
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 2048, repeats: int = 6) -> float:
+    """Best FLOP/s of an ``n``-cube ``torch.matmul`` in ``dtype``."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.matmul(a, b)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def model_shape(model_dir: str) -> dict[str, int]:
+    from transformers import AutoConfig
+
+    cfg = AutoConfig.from_pretrained(model_dir)
+    d, layers, inter, vocab = cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, cfg.vocab_size
+    kv = cfg.num_key_value_heads * (d // cfg.num_attention_heads)
+    per_layer = d * d * 2 + d * kv * 2 + 3 * d * inter  # q, o, k, v, gate/up/down
+    return {"nonembed": layers * per_layer, "hidden": d, "vocab": vocab}
+
+
+def train_flops(shape: dict[str, int], positions: int, logit_positions: int) -> float:
+    """Forward + backward FLOPs of the training phase (see the module docstring)."""
+    return 6.0 * shape["nonembed"] * positions + 6.0 * shape["hidden"] * shape["vocab"] * logit_positions
+
+
+def run_thinkgym(steps: int, bf16: bool, out: Path) -> list[dict[str, Any]]:
+    from thinkgym.agents.config import EnvSpec, TrainConfig
+    from thinkgym.agents.trainer import train
+
+    config = TrainConfig(
+        mix=[EnvSpec(ENV_ID)],
+        output_dir=str(out),
+        steps=steps,
+        prompts_per_step=PROMPTS,
+        group_size=GROUP,
+        max_new_tokens=MAX_NEW,
+        max_turns=1,
+        dynamic_sampling=False,
+        beta=BETA,
+        learning_rate=LR,
+        micro_batch_size=PROMPTS * GROUP,
+        bf16=bf16,
+        tensorboard=False,
+        progress=False,
+    )
+    train(config)
+    return [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+
+
+def run_trl(steps: int, bf16: bool, model_dir: str, out: Path) -> tuple[list[float], list[float]]:
+    """Seconds of each optimizer step (between consecutive step ends) and its completion tokens."""
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from thinkgym.datasets import build
+    from thinkgym.integrations.trl import reward_funcs
+
+    class StepClock(TrainerCallback):
+        def __init__(self) -> None:
+            self.ends: list[float] = []
+            self.tokens: list[float] = []
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            self.ends.append(time.perf_counter())
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            self.ends.append(time.perf_counter())
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **_: Any) -> None:
+            if logs and "completions/mean_length" in logs:
+                self.tokens.append(logs["completions/mean_length"] * PROMPTS * GROUP)
+
+    args = GRPOConfig(
+        output_dir=str(out),
+        max_steps=steps,
+        per_device_train_batch_size=PROMPTS * GROUP,
+        gradient_accumulation_steps=1,
+        steps_per_generation=1,
+        num_generations=GROUP,
+        max_completion_length=MAX_NEW,
+        temperature=1.0,
+        beta=BETA,
+        learning_rate=LR,
+        lr_scheduler_type="constant",
+        weight_decay=0.0,
+        loss_type="grpo",
+        reward_weights=[1.0, 0.2],
+        bf16=bf16,
+        use_cpu=True,
+        gradient_checkpointing=False,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        seed=0,
+    )
+    clock = StepClock()
+    trainer = GRPOTrainer(
+        model=model_dir,
+        reward_funcs=reward_funcs([ENV_ID]),
+        train_dataset=build(ENV_ID, PROMPTS * steps * 4, seed=0),
+        args=args,
+        callbacks=[clock],
+    )
+    trainer.train()
+    return [b - a for a, b in zip(clock.ends, clock.ends[1:])], clock.tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=6, help="steps per system; the first is a warm-up")
+    parser.add_argument("--dtype", choices=("bf16", "fp32"), default="bf16")
+    parser.add_argument("--skip-trl", action="store_true", help="only thinkgym (profiling)")
+    args = parser.parse_args()
+    if args.steps < 2:
+        parser.error("--steps must be >= 2 (a warm-up step, then measured steps)")
+    bf16 = args.dtype == "bf16"
+
+    from thinkgym.agents.policy import load_policy, resolve_model_path
+
+    load_policy()  # converts the embedded model into the cache on first use
+    model_dir = resolve_model_path("default")
+    load_before = os.getloadavg()
+    peak = matmul_peak(torch.bfloat16)
+    peak_fp32 = matmul_peak(torch.float32)
+    print(f"matmul peak (2048-cube): bf16 {peak / 1e9:.0f} GFLOP/s, fp32 {peak_fp32 / 1e9:.0f} GFLOP/s; "
+          f"{torch.get_num_threads()} threads; load average {load_before[0]:.2f}", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run_thinkgym(args.steps, bf16, Path(tmp) / "thinkgym")[1:]
+        trl = run_trl(args.steps, bf16, model_dir, Path(tmp) / "trl") if not args.skip_trl else None
+    load_after = os.getloadavg()
+
+    shape = model_shape(model_dir)
+    med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
+    tg_step = med("step_time")
+    tg_tokens = statistics.median(r["completion_length"] * PROMPTS * GROUP / r["step_time"] for r in rows)
+    rollout, reference, training = med("rollout_time"), med("reference_time"), med("train_time")
+    flops = statistics.median(train_flops(shape, r["train_positions"], r["logit_positions"]) / r["train_time"] for r in rows)
+    result: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "dtype": args.dtype,
+        "load_average": [round(load_before[0], 2), round(load_after[0], 2)],
+        "matmul_peak_bf16_gflops": peak / 1e9,
+        "matmul_peak_fp32_gflops": peak_fp32 / 1e9,
+        "thinkgym": {
+            "step_s": [r["step_time"] for r in rows],
+            "median_step_s": tg_step,
+            "completion_tokens_per_s": tg_tokens,
+            "share": {"generation": rollout / tg_step, "reference_forward": reference / tg_step, "train_forward_backward": training / tg_step},
+            "train_gflops": flops / 1e9,
+            "train_fraction_of_bf16_peak": flops / peak,
+        },
+    }
+    print(f"thinkgym: {tg_step:.2f} s/step (median of {len(rows)}), {tg_tokens:.0f} completion tokens/s; "
+          f"generation {rollout / tg_step:.0%}, reference {reference / tg_step:.0%}, train fwd/bwd {training / tg_step:.0%}; "
+          f"train {flops / 1e9:.0f} GFLOP/s = {flops / peak:.0%} of the bf16 matmul peak")
+    summary = {
+        "thinkgym s/step": round(tg_step, 2),
+        "thinkgym completion tokens/s": round(tg_tokens, 1),
+        "thinkgym train share of bf16 peak": f"{flops / peak:.0%}",
+    }
+    if trl is not None:
+        times, tokens = trl[0][1:], trl[1][1:]
+        trl_step = statistics.median(times)
+        trl_tokens = statistics.median(t / s for t, s in zip(tokens, times)) if tokens else float("nan")
+        ratio = tg_step / trl_step
+        result["trl"] = {"step_s": times, "median_step_s": trl_step, "completion_tokens_per_s": trl_tokens}
+        result["ratio_thinkgym_over_trl"] = ratio
+        print(f"TRL GRPOTrainer: {trl_step:.2f} s/step (median of {len(times)}), {trl_tokens:.0f} completion tokens/s")
+        print(f"ratio thinkgym / TRL seconds per step: {ratio:.3f} (target <= 0.25); speed-up {1 / ratio:.1f}x")
+        summary.update({"TRL s/step": round(trl_step, 2), "TRL completion tokens/s": round(trl_tokens, 1), "ratio (<= 0.25)": round(ratio, 3)})
+    summary["load average"] = f"{load_before[0]:.1f} -> {load_after[0]:.1f}"
+    result["summary"] = summary
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
