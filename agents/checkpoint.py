@@ -70,7 +70,8 @@ def write_checkpoint(run_dir: str | os.PathLike[str], step: int, write: Callable
     root.mkdir(parents=True, exist_ok=True)
     final = root / checkpoint_name(step)
     tmp = root / f".tmp-{checkpoint_name(step)}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for stale in root.glob(".tmp-*"):  # left by a run killed while writing
+        shutil.rmtree(stale, ignore_errors=True)
     tmp.mkdir()
     write(tmp)
     (tmp / "DONE").write_text(f"{step}\n")

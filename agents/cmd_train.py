@@ -7,11 +7,17 @@ Overrides are parsed as YAML values (``steps=20``, ``beta=0``, ``lora=true``). T
 validated before any model loads; a bad one exits with status 2 and a one-line message. Works
 under ``accelerate launch`` (e.g. ``accelerate launch --multi_gpu --num_processes 2 -m thinkgym
 train ...`` runs two CPU processes with DDP).
+
+SIGINT or SIGTERM: the current step ends, a checkpoint is written and the command exits with
+status 128 + the signal (130, 143); ``--resume`` continues from there. A run stopped after too
+many non-finite steps in a row (``max_nonfinite_steps``) exits with status 2. See
+:mod:`thinkgym.agents.faults`.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from thinkgym.agents.cli import CLIError
@@ -39,8 +45,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.config and not overrides:
             raise CLIError("give --config FILE (see configs/) and/or key=value overrides")
         config = load_config(args.config, overrides)
+    from thinkgym.agents.faults import TrainingDiverged, TrainingStopped
     from thinkgym.agents.trainer import train
 
-    run_dir = train(config, resume=bool(args.resume))
+    try:
+        run_dir = train(config, resume=bool(args.resume))
+    except TrainingStopped as stopped:
+        print(f"thinkgym train: {stopped}; continue with: thinkgym train --resume {config.output_dir}", file=sys.stderr)
+        return stopped.exit_code
+    except TrainingDiverged as err:
+        raise CLIError(str(err)) from None
     print(f"run directory: {run_dir}")
     return 0

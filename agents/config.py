@@ -121,6 +121,9 @@ class TrainConfig:
     """After warm-up: constant, linear (to 0) or cosine (to 0)."""
     max_grad_norm: float = 1.0
     """Gradient clipping norm (0: no clipping)."""
+    max_nonfinite_steps: int = 3
+    """A step whose loss or gradients are not finite skips its update (logged and counted); stop
+    the run after this many such steps in a row (0: never stop)."""
     micro_batch_size: int = 8
     """Sequences per forward/backward (gradient accumulation over the batch)."""
     bf16: bool = True
@@ -235,6 +238,7 @@ def validate(config: TrainConfig) -> list[str]:
         (config.warmup_steps >= 0, f"warmup_steps must be >= 0, got {config.warmup_steps}"),
         (config.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {config.lr_schedule!r}"),
         (config.max_grad_norm >= 0, f"max_grad_norm must be >= 0, got {config.max_grad_norm}"),
+        (config.max_nonfinite_steps >= 0, f"max_nonfinite_steps must be >= 0, got {config.max_nonfinite_steps}"),
         (config.micro_batch_size >= 1, f"micro_batch_size must be >= 1, got {config.micro_batch_size}"),
         (config.lora_rank >= 1, f"lora_rank must be >= 1, got {config.lora_rank}"),
         (0 <= config.curriculum_down < config.curriculum_up <= 1, "need 0 <= curriculum_down < curriculum_up <= 1"),

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -35,6 +36,7 @@ import yaml
 from thinkgym.agents.checkpoint import latest_checkpoint, write_checkpoint
 from thinkgym.agents.config import TrainConfig
 from thinkgym.agents.curriculum import Curriculum
+from thinkgym.agents.faults import StopSignals, TrainingDiverged, TrainingStopped, all_finite, fault_point
 from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
 from thinkgym.agents.logprobs import shared_prefix_batch, shared_prefix_logps
 from thinkgym.agents.policy import load_policy
@@ -46,7 +48,14 @@ STATE_FILE = "trainer_state.pt"
 
 def train(config: TrainConfig, resume: bool = False) -> Path:
     """Run GRPO with ``config``; with ``resume``, continue from the latest checkpoint in
-    ``config.output_dir``. Returns the run directory."""
+    ``config.output_dir``. Returns the run directory. A SIGINT or SIGTERM ends the current step,
+    writes a checkpoint and raises :class:`TrainingStopped`; too many non-finite steps in a row
+    raise :class:`TrainingDiverged` (see :mod:`thinkgym.agents.faults`)."""
+    with StopSignals() as stop:
+        return run_training(config, resume, stop)
+
+
+def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
     accelerator = make_accelerator()
     rank, main = accelerator.process_index, accelerator.is_main_process
     run_dir = Path(config.output_dir)
@@ -93,6 +102,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     multi_turn = any(env_info(spec.id).multi_turn for spec in config.mix)
     max_completion = config.max_new_tokens * (config.max_turns if multi_turn else 1)  # dr-grpo's constant
     logger = RunLogger(run_dir, config, enabled=main, start_step=start_step)
+    nonfinite_run = nonfinite_total = 0  # steps whose update was skipped: in a row, in all
 
     for step in range(start_step, config.steps):
         t0 = time.perf_counter()
@@ -128,6 +138,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         t_reference = t_train - t_reference
         stats: dict[str, list[float]] = defaultdict(list)
         model.train()
+        grad_norm, finite = None, True
         for epoch in range(config.mu):
             optimizer.zero_grad(set_to_none=True)
             for index, m in enumerate(micro):
@@ -157,6 +168,11 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                     stats[key].append(value)
                 if entropy is not None:
                     stats["entropy"].append(entropy)
+            fault_point("step", step + 1)
+            finite = all_finite(stats["loss"], model.parameters())  # gradients are all-reduced: every rank agrees
+            if not finite:  # skip the update
+                optimizer.zero_grad(set_to_none=True)
+                break
             grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm) if config.max_grad_norm > 0 else None
             optimizer.step()
         scheduler.step()
@@ -164,6 +180,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
 
         # -- bookkeeping ----------------------------------------------------------------------------
         records = gather([episode_record(e) for e in batch], accelerator)
+        nonfinite_run, nonfinite_total = (0, nonfinite_total) if finite else (nonfinite_run + 1, nonfinite_total + 1)
         changed = curriculum.update((r["env"], r["success"]) for r in records)
         step_time = time.perf_counter() - t0
         totals = gather([rollout], accelerator)
@@ -176,6 +193,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                 "clip_fraction": float(np.mean(stats["clip_fraction"])),
                 "entropy": float(np.mean(stats["entropy"])) if stats["entropy"] else None,
                 "grad_norm": float(grad_norm) if grad_norm is not None else None,
+                "skipped_update": not finite,
+                "nonfinite_steps": nonfinite_total,
                 "lr": scheduler.get_last_lr()[0],
                 "dropped_fraction": sum(t["dropped"] for t in totals) / sum(t["groups"] for t in totals),
                 "tokens_per_s": sum(t["generated_tokens"] for t in totals) / step_time,
@@ -191,8 +210,20 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             batch,
         )
         last = step + 1 == config.steps
-        if last or (config.checkpoint_every and (step + 1) % config.checkpoint_every == 0):
+        signum = max(s["signum"] for s in gather([{"signum": stop.signum or 0}], accelerator))  # any rank signalled
+        if last or signum or (config.checkpoint_every and (step + 1) % config.checkpoint_every == 0):
             save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, curriculum, config, step + 1)
+        if not finite and main:
+            print(f"step {step + 1}: non-finite loss or gradients, update skipped ({nonfinite_run} in a row)", file=sys.stderr)
+        if config.max_nonfinite_steps and nonfinite_run >= config.max_nonfinite_steps:
+            logger.close()
+            raise TrainingDiverged(
+                f"stopping: {nonfinite_run} steps in a row (up to step {step + 1}) had a non-finite loss or gradients; "
+                f"no update was applied on those steps. Lower learning_rate, or raise max_nonfinite_steps (now {config.max_nonfinite_steps})"
+            )
+        if signum and not last:
+            logger.close()
+            raise TrainingStopped(signum, step + 1)
     logger.close()
     write_rank_summary(run_dir, accelerator, model, config.steps - start_step)
     return run_dir
@@ -313,6 +344,7 @@ def save_checkpoint(accelerator: Any, model: Any, tokenizer: Any, optimizer: Any
             else:
                 unwrapped.save_pretrained(folder / "model")
             tokenizer.save_pretrained(folder / "model")
+            fault_point("checkpoint_write", step)  # testing hook: die half-way through the write
             state = {
                 "step": step,
                 "optimizer": optimizer.state_dict(),
@@ -350,6 +382,24 @@ def gather(items: list[dict[str, Any]], accelerator: Any) -> list[dict[str, Any]
     return list(gather_object(items))
 
 
+def truncate_log(path: Path, last_step: int) -> None:
+    """Keep the JSON lines of ``path`` whose ``step`` is at most ``last_step`` (and no torn last
+    line), written to a temporary file and renamed."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= last_step:
+            kept.append(line + "\n")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(kept))
+    os.replace(tmp, path)
+
+
 class RunLogger:
     """log.jsonl (one line per step), samples.jsonl, TensorBoard when installed, a progress bar."""
 
@@ -359,6 +409,9 @@ class RunLogger:
         if not enabled:
             return
         run_dir.mkdir(parents=True, exist_ok=True)
+        if start_step:  # a resumed run: drop what was logged after the checkpoint it resumes from
+            for name in ("log.jsonl", "samples.jsonl"):
+                truncate_log(run_dir / name, start_step)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
         self.log = open(run_dir / "log.jsonl", "a")
         self.samples = open(run_dir / "samples.jsonl", "a")
