@@ -13,6 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+import yaml
+
 COMMANDS = [
     "thinkgym.agents.cmd_envs",  # envs, sample, score
     "thinkgym.agents.cmd_train",  # train
@@ -46,9 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as err:
+    except (CLIError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError, yaml.YAMLError) as err:
         if args.debug:
             raise
+        if isinstance(err, yaml.YAMLError):
+            from thinkgym.agents.config import yaml_error_text
+
+            err = CLIError(f"not valid YAML: {yaml_error_text(err)}")
         print(f"thinkgym {args.command}: error: {err}", file=sys.stderr)
         return 2
 

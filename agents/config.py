@@ -167,6 +167,13 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+def yaml_error_text(err: yaml.YAMLError) -> str:
+    """A YAML syntax error in one line: what is wrong and where (PyYAML's own text spans lines)."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     """A validated :class:`TrainConfig` from a YAML preset and ``key=value`` overrides."""
     raw: dict[str, Any] = {}
@@ -175,7 +182,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         try:
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+            raise ConfigError(f"{path}: not valid YAML: {yaml_error_text(err)}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: expected a mapping of config fields")
     for item in overrides:
@@ -185,7 +192,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         try:
             raw[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as err:
-            raise ConfigError(f"override {item!r}: value is not valid YAML: {err}") from None
+            raise ConfigError(f"override {item!r}: value is not valid YAML: {yaml_error_text(err)}") from None
     return config_from_dict(raw)
 
 

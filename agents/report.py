@@ -54,7 +54,10 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
         path = path / "results.json"
     if not path.is_file():
         raise FileNotFoundError(f"no results.json at {path} (run `thinkgym eval --out DIR` first)")
-    results = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
     missing = [k for k in RESULTS_KEYS if k not in results]
     if missing:
         raise ValueError(f"{path} is not a thinkgym results file: missing {', '.join(missing)}")

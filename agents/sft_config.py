@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from thinkgym.agents.config import LR_SCHEDULES, ConfigError, EnvSpec, _parse_mix, _type_name, _type_ok
+from thinkgym.agents.config import LR_SCHEDULES, ConfigError, EnvSpec, _parse_mix, _type_name, _type_ok, yaml_error_text
 from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
 
 
@@ -87,7 +87,7 @@ def load_sft_config(path: str | Path | None = None, overrides: list[str] | tuple
         try:
             raw = yaml.safe_load(Path(path).read_text()) or {}
         except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+            raise ConfigError(f"{path}: not valid YAML: {yaml_error_text(err)}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: expected a mapping of config fields")
     for item in overrides:
@@ -97,7 +97,7 @@ def load_sft_config(path: str | Path | None = None, overrides: list[str] | tuple
         try:
             raw[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as err:
-            raise ConfigError(f"override {item!r}: value is not valid YAML: {err}") from None
+            raise ConfigError(f"override {item!r}: value is not valid YAML: {yaml_error_text(err)}") from None
     return sft_config_from_dict(raw)
 
 

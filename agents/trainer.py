@@ -41,7 +41,7 @@ from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
 from thinkgym.agents.logprobs import shared_prefix_batch, shared_prefix_logps
 from thinkgym.agents.policy import load_policy
 from thinkgym.agents.rollout import EnvPool, Episode, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
-from thinkgym.envs.registry import env_info
+from thinkgym.envs.registry import env_info, make as make_env
 
 STATE_FILE = "trainer_state.pt"
 
@@ -65,6 +65,8 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
     autocast = torch.bfloat16 if config.bf16 else None
 
     # -- policy, reference, optimizer --------------------------------------------------------------
+    for spec in config.mix:  # bad env options (e.g. a missing or malformed data file) fail before anything loads
+        make_env(spec.id, difficulty=spec.difficulty, **spec.kwargs).close()
     torch.manual_seed(config.seed)  # LoRA init: the same on every process
     policy, tokenizer = load_policy(config.model)
     needs_reference = config.beta != 0 and config.divergence != "none"

@@ -93,8 +93,15 @@ def _read_rows(path: str) -> list[dict]:
         import pyarrow.parquet as pq  # installed with `datasets`; imported only for parquet files
 
         return pq.read_table(path).to_pylist()
+    rows = []
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
+    return rows
 
 
 def _bucket(row: dict, answer: str) -> int:
