@@ -89,6 +89,7 @@ def logged_steps(run_dir: Path) -> list[int]:
     return [json.loads(line)["step"] for line in (run_dir / "log.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_checkpoint_and_mid_step_then_resume_matches_uninterrupted_run(tmp_path, tiny_model_dir):
     straight_config, straight_dir = write_config(tmp_path, tiny_model_dir, "straight")
     straight = thinkgym(["train", "--config", str(straight_config)])  # runs alongside the killed one
@@ -123,6 +124,7 @@ def test_sigkill_mid_checkpoint_and_mid_step_then_resume_matches_uninterrupted_r
     assert [p.name for p in list_checkpoints(run_dir)] == ["step-000002", "step-000003"]
 
 
+@pytest.mark.slow
 def test_sigterm_writes_a_checkpoint_and_exits_143(tmp_path, tiny_model_dir):
     config, run_dir = write_config(tmp_path, tiny_model_dir, "term", steps=200, checkpoint_every=0)
     process = thinkgym(["train", "--config", str(config)])
