@@ -56,6 +56,8 @@ class RecipeConfig:
     """Seed of the held-out problem stream (the same set after every stage)."""
     eval_batch_size: int = 96
     """Completions per evaluation batch."""
+    eval_max_new_tokens: int | None = None
+    """Most tokens per evaluation answer (None: the GRPO stage's ``max_new_tokens``)."""
     cold_start: dict[str, Any] = field(default_factory=dict)
     """Fields of the cold-start SFT config."""
     grpo: dict[str, Any] = field(default_factory=dict)
@@ -135,6 +137,7 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         (unknown_stages, f"unknown stages {unknown_stages}; known: {', '.join(STAGES)}"),
         (unknown_prune, f"unknown prune keys {unknown_prune}; known: {', '.join(PRUNE_KEYS)}"),
         (recipe.eval_n < 1, "eval_n must be >= 1"),
+        (recipe.eval_max_new_tokens is not None and recipe.eval_max_new_tokens < 1, "eval_max_new_tokens must be >= 1"),
         (recipe.rejection_k < 1 or recipe.rejection_problems < 1, "rejection_k and rejection_problems must be >= 1"),
         ("rejection_sft" in recipe.stages and "rejection" not in recipe.stages and not recipe.rejection_data.is_file(),
          "rejection_sft needs the rejection stage (or its data file)"),
@@ -237,6 +240,6 @@ def _evaluate(recipe: RecipeConfig, model: str, out: Path, progress: bool) -> di
 
     grpo = recipe.grpo_config()
     tasks = [EvalTask(spec.id, (spec.difficulty,), dict(spec.kwargs)) for spec in recipe.mix]
-    options = GenerationOptions(max_new_tokens=grpo.max_new_tokens, response_prefix=recipe.response_prefix, batch_size=recipe.eval_batch_size, progress=progress)
+    options = GenerationOptions(max_new_tokens=recipe.eval_max_new_tokens or grpo.max_new_tokens, response_prefix=recipe.response_prefix, batch_size=recipe.eval_batch_size, progress=progress)
     paths = run_eval(model, tasks, n=recipe.eval_n, samples=1, seed=recipe.eval_seed, out=out, options=options, system_prompt=grpo.system_prompt)
     return json.loads(Path(paths["results"]).read_text())
