@@ -34,6 +34,7 @@ def files(tmp_path: Path, tiny_model_dir: Path) -> Path:
     (tmp_path / "columns.yaml").write_text(json.dumps(mix({"path": str(tmp_path / "columns.csv")}, "thinkgym/LichessPuzzle-v0")))
     (tmp_path / "math.yaml").write_text(json.dumps(mix({"path": str(tmp_path / "bad.jsonl")}, "thinkgym/MathDataset-v0")))
     (tmp_path / "typo.yaml").write_text(json.dumps({"mix": [{"id": "thinkgym/Arithmetc-v0"}]}))
+    shutil.copytree(tiny_model_dir, tmp_path / "model")
     no_template = tmp_path / "no-template"
     shutil.copytree(tiny_model_dir, no_template)
     for name in ("chat_template.jinja", "chat_template.json"):
@@ -65,6 +66,8 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("sft", "sft data={d}/missing.jsonl output_dir={out}", ("missing.jsonl",)),
     ("sample-correct", "sample-correct --mix {d}/missing.yaml --out {out}", ("missing.yaml",)),
     ("sample-correct", "sample-correct --model {d}/no-template --mix {d}/typo.yaml --out {out}", ("did you mean",)),
+    ("sample-correct", "sample-correct --model {d}/model --mix {d}/lichess.yaml --out {out}", ("bad.csv",)),
+    ("sft", "sft data={d}/bad.jsonl output_dir={out}", ("bad.jsonl",)),
     ("prune", "prune {d}/missing.jsonl --out {out}", ("missing.jsonl",)),
     ("prune", "prune {d}/bad.jsonl --out {out}", ("bad.jsonl",)),
     ("recipe", "recipe --config {d}/bad.yaml", ("not valid YAML",)),
@@ -73,6 +76,8 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("eval", "eval --model {d}/missing-model --envs thinkgym/Arithmetic-v0 --n 1 --out {out}", ("missing-model",)),
     ("eval", "eval --envs thinkgym/Arithmetc-v0 --n 1 --out {out}", ("did you mean",)),
     ("eval", "eval --mix {d}/bad.yaml --n 1 --out {out}", ("not valid YAML",)),
+    ("eval", "eval --model {d}/model --mix {d}/lichess.yaml --n 1 --out {out}", ("bad.csv",)),
+    ("eval", "eval --model {d}/model --mix {d}/math.yaml --n 1 --out {out}", ("bad.jsonl", "line 2")),
     ("compare", "compare {d}/missing-a {d}/missing-b --out {out}", ("missing-a",)),
     ("compare", "compare {d}/notjson.json {d}/notjson.json --out {out}", ("notjson.json",)),
     ("plot", "plot {d}/missing-run --out {out}", ("missing-run",)),
@@ -83,6 +88,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("export", "export {d}/lichess.yaml --n 2 --out {out}.jsonl", ("options", "path")),
     ("run", "run --config {d}/missing.yaml", ("missing.yaml",)),
     ("run", "run --config {d}/bad.yaml output_dir={out}", ("not valid YAML",)),
+    ("run", "run --config {d}/lichess.yaml output_dir={out}", ("bad.csv",)),
 ]
 
 
