@@ -20,9 +20,13 @@ optimizer step is inside the timed phase, so the rate is a lower bound.
 
 Writes ``benchmarks/results/grpo_step.json`` (with a ``summary`` for ``run_all.py``). The
 machine load average is reported because other processes share the cores: absolute times are
-noisy, the ratio measured back to back is what this is for.
+noisy, the ratio measured back to back is what this is for. Both systems run with the same
+number of torch threads (``--threads``; by default all cores, or one when the load average
+already fills them).
 
-    python benchmarks/grpo_step.py [--steps 6] [--dtype bf16|fp32] [--skip-trl]
+    python benchmarks/grpo_step.py [--steps 6] [--dtype bf16|fp32] [--threads N]
+    python benchmarks/grpo_step.py --only thinkgym & python benchmarks/grpo_step.py --only trl; wait
+    python benchmarks/grpo_step.py --combine      # side by side under the same load
 """
 
 from __future__ import annotations
@@ -158,14 +162,83 @@ def run_trl(steps: int, bf16: bool, model_dir: str, out: Path) -> tuple[list[flo
     return [b - a for a, b in zip(clock.ends, clock.ends[1:])], clock.tokens
 
 
+def measure_thinkgym(steps: int, bf16: bool, shape: dict[str, int], peak: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run_thinkgym(steps, bf16, Path(tmp) / "thinkgym")[1:]
+    med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
+    step = med("step_time")
+    flops = statistics.median(train_flops(shape, r["train_positions"], r["logit_positions"]) / r["train_time"] for r in rows)
+    return {
+        "step_s": [r["step_time"] for r in rows],
+        "median_step_s": step,
+        "completion_tokens_per_s": statistics.median(r["completion_length"] * PROMPTS * GROUP / r["step_time"] for r in rows),
+        "phase_s": {"generation": med("rollout_time"), "reference_forward": med("reference_time"), "train_forward_backward": med("train_time")},
+        "share": {
+            "generation": med("rollout_time") / step,
+            "reference_forward": med("reference_time") / step,
+            "train_forward_backward": med("train_time") / step,
+        },
+        "train_gflops": flops / 1e9,
+        "train_fraction_of_bf16_peak": flops / peak,
+    }
+
+
+def measure_trl(steps: int, bf16: bool, model_dir: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        times, tokens = run_trl(steps, bf16, model_dir, Path(tmp) / "trl")
+    times, tokens = times[1:], tokens[1:]
+    return {
+        "step_s": times,
+        "median_step_s": statistics.median(times),
+        "completion_tokens_per_s": statistics.median(t / s for t, s in zip(tokens, times)) if tokens else None,
+    }
+
+
+def combine(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The result file: every part's measurements, the ratio, and a summary for ``run_all.py``."""
+    result: dict[str, Any] = {"setup": parts["thinkgym"]["setup"], "thinkgym": parts["thinkgym"]["thinkgym"]}
+    tg = result["thinkgym"]
+    summary: dict[str, Any] = {
+        "thinkgym s/step": round(tg["median_step_s"], 2),
+        "thinkgym completion tokens/s": round(tg["completion_tokens_per_s"], 1),
+        "thinkgym step shares gen/ref/train": "/".join(f"{v:.0%}" for v in tg["share"].values()),
+        "thinkgym train share of bf16 peak": f"{tg['train_fraction_of_bf16_peak']:.0%}",
+    }
+    if "trl" in parts:
+        result["trl_setup"], result["trl"] = parts["trl"]["setup"], parts["trl"]["trl"]
+        ratio = tg["median_step_s"] / result["trl"]["median_step_s"]
+        result["ratio_thinkgym_over_trl"] = ratio
+        summary.update({
+            "TRL s/step": round(result["trl"]["median_step_s"], 2),
+            "TRL completion tokens/s": round(result["trl"]["completion_tokens_per_s"] or float("nan"), 1),
+            "ratio thinkgym/TRL s/step (<= 0.25)": round(ratio, 3),
+        })
+    setup = result["setup"]
+    summary["machine"] = f"{setup['machine']}, load average {setup['load_average'][0]:.1f}, {setup['threads']} torch thread(s)"
+    result["summary"] = summary
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=6, help="steps per system; the first is a warm-up")
     parser.add_argument("--dtype", choices=("bf16", "fp32"), default="bf16")
-    parser.add_argument("--skip-trl", action="store_true", help="only thinkgym (profiling)")
+    parser.add_argument("--only", choices=("thinkgym", "trl"), help="measure one system and write results/grpo_step.<system>.json "
+                        "(run both at once on a busy machine, so that they share the same load), then --combine")
+    parser.add_argument("--combine", action="store_true", help="write results/grpo_step.json from the two --only files")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads for both systems; 0: all cores, or 1 when the load average already fills the cores")
     args = parser.parse_args()
     if args.steps < 2:
         parser.error("--steps must be >= 2 (a warm-up step, then measured steps)")
+    part_file = lambda name: RESULTS.with_name(f"grpo_step.{name}.json")  # noqa: E731
+    if args.combine:
+        parts = {name: json.loads(part_file(name).read_text()) for name in ("thinkgym", "trl")}
+        return report(combine(parts))
+    cores = os.cpu_count() or 1
+    # On a machine whose cores are already busy, a multi-threaded op waits at every barrier for a
+    # descheduled thread (a 16-row matmul went from 0.1 ms to 40 ms here): one thread is faster.
+    threads = args.threads or (1 if os.getloadavg()[0] >= cores else cores)
+    torch.set_num_threads(threads)
     bf16 = args.dtype == "bf16"
 
     from thinkgym.agents.policy import load_policy, resolve_model_path
@@ -174,58 +247,36 @@ def main() -> None:
     model_dir = resolve_model_path("default")
     load_before = os.getloadavg()
     peak = matmul_peak(torch.bfloat16)
-    peak_fp32 = matmul_peak(torch.float32)
-    print(f"matmul peak (2048-cube): bf16 {peak / 1e9:.0f} GFLOP/s, fp32 {peak_fp32 / 1e9:.0f} GFLOP/s; "
-          f"{torch.get_num_threads()} threads; load average {load_before[0]:.2f}", flush=True)
+    print(f"matmul peak (2048-cube bf16): {peak / 1e9:.0f} GFLOP/s; {threads} torch thread(s); load average {load_before[0]:.2f}", flush=True)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = run_thinkgym(args.steps, bf16, Path(tmp) / "thinkgym")[1:]
-        trl = run_trl(args.steps, bf16, model_dir, Path(tmp) / "trl") if not args.skip_trl else None
-    load_after = os.getloadavg()
+    def setup() -> dict[str, Any]:
+        return {
+            "machine": f"{platform.processor() or platform.machine()}, {cores} cores, torch {torch.__version__}",
+            "dtype": args.dtype,
+            "threads": threads,
+            "steps_measured": args.steps - 1,
+            "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+            "matmul_peak_bf16_gflops": peak / 1e9,
+        }
 
-    shape = model_shape(model_dir)
-    med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
-    tg_step = med("step_time")
-    tg_tokens = statistics.median(r["completion_length"] * PROMPTS * GROUP / r["step_time"] for r in rows)
-    rollout, reference, training = med("rollout_time"), med("reference_time"), med("train_time")
-    flops = statistics.median(train_flops(shape, r["train_positions"], r["logit_positions"]) / r["train_time"] for r in rows)
-    result: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-        "dtype": args.dtype,
-        "load_average": [round(load_before[0], 2), round(load_after[0], 2)],
-        "matmul_peak_bf16_gflops": peak / 1e9,
-        "matmul_peak_fp32_gflops": peak_fp32 / 1e9,
-        "thinkgym": {
-            "step_s": [r["step_time"] for r in rows],
-            "median_step_s": tg_step,
-            "completion_tokens_per_s": tg_tokens,
-            "share": {"generation": rollout / tg_step, "reference_forward": reference / tg_step, "train_forward_backward": training / tg_step},
-            "train_gflops": flops / 1e9,
-            "train_fraction_of_bf16_peak": flops / peak,
-        },
-    }
-    print(f"thinkgym: {tg_step:.2f} s/step (median of {len(rows)}), {tg_tokens:.0f} completion tokens/s; "
-          f"generation {rollout / tg_step:.0%}, reference {reference / tg_step:.0%}, train fwd/bwd {training / tg_step:.0%}; "
-          f"train {flops / 1e9:.0f} GFLOP/s = {flops / peak:.0%} of the bf16 matmul peak")
-    summary = {
-        "thinkgym s/step": round(tg_step, 2),
-        "thinkgym completion tokens/s": round(tg_tokens, 1),
-        "thinkgym train share of bf16 peak": f"{flops / peak:.0%}",
-    }
-    if trl is not None:
-        times, tokens = trl[0][1:], trl[1][1:]
-        trl_step = statistics.median(times)
-        trl_tokens = statistics.median(t / s for t, s in zip(tokens, times)) if tokens else float("nan")
-        ratio = tg_step / trl_step
-        result["trl"] = {"step_s": times, "median_step_s": trl_step, "completion_tokens_per_s": trl_tokens}
-        result["ratio_thinkgym_over_trl"] = ratio
-        print(f"TRL GRPOTrainer: {trl_step:.2f} s/step (median of {len(times)}), {trl_tokens:.0f} completion tokens/s")
-        print(f"ratio thinkgym / TRL seconds per step: {ratio:.3f} (target <= 0.25); speed-up {1 / ratio:.1f}x")
-        summary.update({"TRL s/step": round(trl_step, 2), "TRL completion tokens/s": round(trl_tokens, 1), "ratio (<= 0.25)": round(ratio, 3)})
-    summary["load average"] = f"{load_before[0]:.1f} -> {load_after[0]:.1f}"
-    result["summary"] = summary
+    parts: dict[str, dict[str, Any]] = {}
+    if args.only in (None, "thinkgym"):
+        parts["thinkgym"] = {"thinkgym": measure_thinkgym(args.steps, bf16, model_shape(model_dir), peak), "setup": setup()}
+    if args.only in (None, "trl"):
+        parts["trl"] = {"trl": measure_trl(args.steps, bf16, model_dir), "setup": setup()}
+    if args.only:
+        part_file(args.only).write_text(json.dumps(parts[args.only], indent=2) + "\n")
+        print(json.dumps(parts[args.only], indent=2))
+        print(f"wrote {part_file(args.only)}")
+        return
+    report(combine(parts))
+
+
+def report(result: dict[str, Any]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    for key, value in result["summary"].items():
+        print(f"{key:<40}{value}")
     print(f"wrote {RESULTS}")
 
 
