@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import yaml
 
+from thinkgym.agents.faults import TrainingStopped
+
 COMMANDS = [
     "thinkgym.agents.cmd_envs",  # envs, sample, score
     "thinkgym.agents.cmd_train",  # train
@@ -48,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except TrainingStopped as stopped:  # SIGINT/SIGTERM during training (run, recipe): checkpoint written
+        print(f"thinkgym {args.command}: {stopped}", file=sys.stderr)
+        return stopped.exit_code
     except (CLIError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError, yaml.YAMLError) as err:
         if args.debug:
             raise

@@ -20,14 +20,16 @@ production use.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
 from collections.abc import Iterable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 FAULT_ENV = "THINKGYM_FAULT"
 FAULT_KINDS = ("checkpoint_write", "step")
@@ -61,7 +63,9 @@ def fault_point(kind: str, step: int) -> None:
 
 def all_finite(values: Iterable[float], parameters: Iterable[torch.nn.Parameter]) -> bool:
     """Whether every loss value and every gradient entry is finite."""
-    if not all(torch.isfinite(torch.tensor(float(v))) for v in values):
+    import torch
+
+    if not all(math.isfinite(float(v)) for v in values):
         return False
     return all(bool(torch.isfinite(p.grad).all()) for p in parameters if p.grad is not None)
 
