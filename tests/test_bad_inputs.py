@@ -61,6 +61,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("train", "train --config {d}/columns.yaml output_dir={out}", ("columns.csv", "missing column")),
     ("train", "train --config {d}/math.yaml output_dir={out}", ("bad.jsonl", "line 2")),
     ("train", "train --resume {d}/empty-run", ("not a run directory",)),
+    ("stockfish", "train mix=[thinkgym/BestMove-v0] model={d}/model output_dir={out}", ("stockfish", "/nonexistent")),
     ("train", "train mix=[test/Nope-v0] model={d}/no-template output_dir={out}", ("unknown env",)),
     ("sft", "sft --config {d}/bad.yaml output_dir={out}", ("not valid YAML",)),
     ("sft", "sft data={d}/missing.jsonl output_dir={out}", ("missing.jsonl",)),
