@@ -176,6 +176,12 @@ def yaml_error_text(err: yaml.YAMLError) -> str:
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     """A validated :class:`TrainConfig` from a YAML preset and ``key=value`` overrides."""
+    return config_from_dict(read_config_mapping(path, overrides))
+
+
+def read_config_mapping(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of a YAML preset (none when ``path`` is None) with ``key=value`` overrides
+    applied; values are read as YAML. Raises :class:`ConfigError` in one line."""
     raw: dict[str, Any] = {}
     if path is not None:
         text = Path(path).read_text()
@@ -193,14 +199,15 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raw[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as err:
             raise ConfigError(f"override {item!r}: value is not valid YAML: {yaml_error_text(err)}") from None
-    return config_from_dict(raw)
+    return raw
 
 
-def config_from_dict(raw: dict[str, Any]) -> TrainConfig:
-    """Build and validate a config; collects every problem into one :class:`ConfigError`."""
-    problems: list[str] = []
-    names = [f.name for f in dataclasses.fields(TrainConfig)]
-    hints = typing.get_type_hints(TrainConfig)
+def typed_values(config_cls: type, raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The entries of ``raw`` that are fields of the dataclass ``config_cls`` with the right
+    type (ints widened to floats where a float is wanted; ``mix`` parsed into env specs).
+    Unknown keys (with a did-you-mean) and wrong types are appended to ``problems``."""
+    names = [f.name for f in dataclasses.fields(config_cls)]
+    hints = typing.get_type_hints(config_cls)
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in names:
@@ -212,7 +219,13 @@ def config_from_dict(raw: dict[str, Any]) -> TrainConfig:
             values[key] = float(value) if hints[key] in (float, float | None) and isinstance(value, int) else value
         else:
             problems.append(f"{key} must be {_type_name(hints[key])}, got {value!r}")
-    config = TrainConfig(**values)
+    return values
+
+
+def config_from_dict(raw: dict[str, Any]) -> TrainConfig:
+    """Build and validate a config; collects every problem into one :class:`ConfigError`."""
+    problems: list[str] = []
+    config = TrainConfig(**typed_values(TrainConfig, raw, problems))
     problems += validate(config) if not problems else []
     if problems:
         raise ConfigError("invalid training config: " + "; ".join(problems))

@@ -5,15 +5,11 @@ and ``key=value`` overrides, validated before any model loads (the same rules as
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from thinkgym.agents.config import LR_SCHEDULES, ConfigError, EnvSpec, _parse_mix, _type_name, _type_ok, yaml_error_text
+from thinkgym.agents.config import LR_SCHEDULES, ConfigError, EnvSpec, read_config_mapping, typed_values
 from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
 
 
@@ -82,42 +78,13 @@ class SFTConfig:
 
 def load_sft_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> SFTConfig:
     """A validated :class:`SFTConfig` from a YAML preset and ``key=value`` overrides."""
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            raw = yaml.safe_load(Path(path).read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {yaml_error_text(err)}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: expected a mapping of config fields")
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"override {item!r} must look like key=value")
-        try:
-            raw[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"override {item!r}: value is not valid YAML: {yaml_error_text(err)}") from None
-    return sft_config_from_dict(raw)
+    return sft_config_from_dict(read_config_mapping(path, overrides))
 
 
 def sft_config_from_dict(raw: dict[str, Any]) -> SFTConfig:
     """Build and validate a config; collects every problem into one :class:`ConfigError`."""
     problems: list[str] = []
-    names = [f.name for f in dataclasses.fields(SFTConfig)]
-    hints = typing.get_type_hints(SFTConfig)
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            problems.append(f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        elif key == "mix":
-            values["mix"] = _parse_mix(value, problems)
-        elif _type_ok(value, hints[key]):
-            values[key] = float(value) if hints[key] is float and isinstance(value, int) else value
-        else:
-            problems.append(f"{key} must be {_type_name(hints[key])}, got {value!r}")
-    config = SFTConfig(**values)
+    config = SFTConfig(**typed_values(SFTConfig, raw, problems))
     problems += validate_sft(config) if not problems else []
     if problems:
         raise ConfigError("invalid SFT config: " + "; ".join(problems))
