@@ -61,13 +61,10 @@ def fault_point(kind: str, step: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def all_finite(values: Iterable[float], parameters: Iterable[torch.nn.Parameter]) -> bool:
-    """Whether every loss value and every gradient entry is finite."""
-    import torch
-
-    if not all(math.isfinite(float(v)) for v in values):
-        return False
-    return all(bool(torch.isfinite(p.grad).all()) for p in parameters if p.grad is not None)
+def all_finite(values: Iterable[float], grad_norm: "torch.Tensor | float") -> bool:
+    """Whether every loss value and the total gradient norm are finite (the norm is not
+    finite when any gradient entry is nan or infinite)."""
+    return all(math.isfinite(float(v)) for v in values) and math.isfinite(float(grad_norm))
 
 
 class StopSignals:

@@ -173,11 +173,14 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
                 if entropy is not None:
                     stats["entropy"].append(entropy)
             fault_point("step", step + 1)
-            finite = all_finite(stats["loss"], model.parameters())  # gradients are all-reduced: every rank agrees
+            # One fused pass over the gradients gives the norm to clip by and the finiteness check:
+            # the total norm is non-finite exactly when some gradient is (all-reduced: every rank agrees).
+            max_norm = config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
+            grad_norm = accelerator.clip_grad_norm_(model.parameters(), max_norm)
+            finite = all_finite(stats["loss"], grad_norm)
             if not finite:  # skip the update
                 optimizer.zero_grad(set_to_none=True)
                 break
-            grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm) if config.max_grad_norm > 0 else None
             optimizer.step()
         scheduler.step()
         t_train, cpu_train = time.perf_counter() - t_train, time.process_time() - cpu_train
@@ -196,7 +199,7 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
                 "kl": float(np.mean(stats["kl"])),
                 "clip_fraction": float(np.mean(stats["clip_fraction"])),
                 "entropy": float(np.mean(stats["entropy"])) if stats["entropy"] else None,
-                "grad_norm": float(grad_norm) if grad_norm is not None else None,
+                "grad_norm": float(grad_norm) if finite else None,
                 "skipped_update": not finite,
                 "nonfinite_steps": nonfinite_total,
                 "lr": scheduler.get_last_lr()[0],
