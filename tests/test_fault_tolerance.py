@@ -150,10 +150,15 @@ def test_sigint_finishes_the_step_checkpoints_and_exits_130(tmp_path, tiny_model
 
     monkeypatch.setattr(trainer_module, "collect_batch", interrupt_in_step_two)
     config, run_dir = write_config(tmp_path, tiny_model_dir, "int", checkpoint_every=0)
-    assert main(["train", "--config", str(config)]) == 130
+    # Python's own handler, as in an interactive run (a background job starts with SIGINT ignored).
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(["train", "--config", str(config)]) == 130
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    finally:
+        signal.signal(signal.SIGINT, outer)
     assert "stopped by SIGINT after step 2" in capsys.readouterr().err
     assert [p.name for p in list_checkpoints(run_dir)] == ["step-000002"] and logged_steps(run_dir) == [1, 2]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
 
 
 def poison_steps(monkeypatch, steps: set[int]) -> None:
