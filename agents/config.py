@@ -215,11 +215,21 @@ def typed_values(config_cls: type, raw: dict[str, Any], problems: list[str]) -> 
             problems.append(f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         elif key == "mix":
             values["mix"] = _parse_mix(value, problems)
+        elif hints[key] in (float, float | None) and isinstance(value, str) and _is_number(value):
+            values[key] = float(value)  # YAML 1.1 reads "2e-5" (no dot) as a string
         elif _type_ok(value, hints[key]):
             values[key] = float(value) if hints[key] in (float, float | None) and isinstance(value, int) else value
         else:
             problems.append(f"{key} must be {_type_name(hints[key])}, got {value!r}")
     return values
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
 
 
 def config_from_dict(raw: dict[str, Any]) -> TrainConfig:

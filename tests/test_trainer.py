@@ -242,3 +242,12 @@ def test_accelerate_configs_parse(preset):
 
     data = yaml.safe_load((ROOT / "configs" / "accelerate" / preset).read_text())
     assert data["distributed_type"] in {"NO", "MULTI_GPU", "FSDP"} and data["num_processes"] >= 1
+
+
+def test_scientific_notation_without_a_dot_reads_as_a_float():
+    from thinkgym.agents.config import ConfigError, load_config
+
+    config = load_config("configs/smoke.yaml", ["learning_rate=2e-5"])
+    assert config.learning_rate == 2e-5
+    with pytest.raises(ConfigError, match="learning_rate must be float"):
+        load_config("configs/smoke.yaml", ["learning_rate=fast"])
