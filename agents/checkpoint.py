@@ -20,11 +20,13 @@ directories named ``step-*`` are ever read.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 CHECKPOINTS = "checkpoints"
 _STEP_RE = re.compile(r"^step-(\d+)$")
@@ -61,6 +63,17 @@ def model_dir_of(path: str | os.PathLike[str]) -> Path:
     if (path / CHECKPOINTS).is_dir():
         raise ValueError(f"run directory {str(path)!r} has no complete checkpoint yet")
     raise ValueError(f"{str(path)!r} is not a model directory (no config.json), a checkpoint or a run directory")
+
+
+def save_model(folder: Path, model: Any, tokenizer: Any, *, lora: bool) -> None:
+    """Write ``folder/model`` in ``save_pretrained`` format (with the tokenizer); with LoRA also
+    ``folder/adapter``, and ``model`` holds the adapters merged into the base weights."""
+    if lora:
+        model.save_pretrained(folder / "adapter")
+        copy.deepcopy(model).merge_and_unload().save_pretrained(folder / "model")
+    else:
+        model.save_pretrained(folder / "model")
+    tokenizer.save_pretrained(folder / "model")
 
 
 def write_checkpoint(run_dir: str | os.PathLike[str], step: int, write: Callable[[Path], None], keep: int) -> Path:

@@ -18,7 +18,6 @@ of every batch; gradients are all-reduced).
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import torch
 import yaml
 
-from thinkgym.agents.checkpoint import latest_checkpoint, write_checkpoint
+from thinkgym.agents.checkpoint import latest_checkpoint, save_model, write_checkpoint
 from thinkgym.agents.generation import encode_chat
 from thinkgym.agents.policy import load_policy
 from thinkgym.agents.prompts import build_messages
@@ -231,12 +230,7 @@ def save_sft_checkpoint(accelerator: Any, model: Any, tokenizer: Any, optimizer:
         unwrapped = accelerator.unwrap_model(model)
 
         def write(folder: Path) -> None:
-            if config.lora:
-                unwrapped.save_pretrained(folder / "adapter")
-                copy.deepcopy(unwrapped).merge_and_unload().save_pretrained(folder / "model")
-            else:
-                unwrapped.save_pretrained(folder / "model")
-            tokenizer.save_pretrained(folder / "model")
+            save_model(folder, unwrapped, tokenizer, lora=config.lora)
             state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": get_rng_state(), "stage": "sft"}
             torch.save(state, folder / STATE_FILE)
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import yaml
 
-from thinkgym.agents.checkpoint import latest_checkpoint, write_checkpoint
+from thinkgym.agents.checkpoint import latest_checkpoint, save_model, write_checkpoint
 from thinkgym.agents.config import TrainConfig
 from thinkgym.agents.curriculum import Curriculum
 from thinkgym.agents.faults import StopSignals, TrainingDiverged, TrainingStopped, all_finite, fault_point
@@ -346,12 +346,7 @@ def save_checkpoint(accelerator: Any, model: Any, tokenizer: Any, optimizer: Any
         unwrapped = accelerator.unwrap_model(model)
 
         def write(folder: Path) -> None:
-            if config.lora:
-                unwrapped.save_pretrained(folder / "adapter")
-                copy.deepcopy(unwrapped).merge_and_unload().save_pretrained(folder / "model")
-            else:
-                unwrapped.save_pretrained(folder / "model")
-            tokenizer.save_pretrained(folder / "model")
+            save_model(folder, unwrapped, tokenizer, lora=config.lora)
             fault_point("checkpoint_write", step)  # testing hook: die half-way through the write
             state = {
                 "step": step,
