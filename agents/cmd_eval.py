@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from thinkgym.agents.cli import CLIError
-from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
+from thinkgym.prompts import R1_SYSTEM_PROMPT
 
 DEFAULT_MAX_NEW_TOKENS = 192
 DEFAULT_BATCH_SIZE = 128

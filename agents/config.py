@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from thinkgym.agents.grpo import ADVANTAGE_SCALES, AGGREGATIONS, DIVERGENCES
-from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
+from thinkgym.prompts import R1_SYSTEM_PROMPT
 
 
 class ConfigError(ValueError):

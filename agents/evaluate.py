@@ -1,6 +1,6 @@
 """Per-task evaluation of a policy on held-out problems.
 
-Problems come from :func:`thinkgym.agents.splits.problem_stream` with split ``"eval"``: seeds
+Problems come from :func:`thinkgym.splits.problem_stream` with split ``"eval"``: seeds
 from a stream that training never draws from, and only prompts whose hash puts them in the
 held-out share, so no evaluation prompt is ever a training prompt. The same ``seed``, tasks and
 ``n`` give the same problems, so two policies evaluated alike are compared on the same set.
@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 
 import thinkgym
 from thinkgym.agents.metrics import summarize
-from thinkgym.agents.prompts import R1_SYSTEM_PROMPT, build_messages
-from thinkgym.agents.splits import problem_stream
+from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
+from thinkgym.splits import problem_stream
 from thinkgym.rewards.format import format_reward
 
 Messages = list[dict[str, str]]

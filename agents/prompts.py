@@ -1,17 +1,5 @@
-"""The R1 system prompt and the chat messages the policy sees for an env's problem."""
+"""Moved to :mod:`thinkgym.prompts` (the R1 prompt lives beside the R1 format reward, below the trainer); kept importable here."""
 
-from __future__ import annotations
+from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
 
-R1_SYSTEM_PROMPT = (
-    "A conversation between User and Assistant. The User asks a question, and the Assistant solves it. "
-    "The Assistant first thinks about the reasoning process and then gives the User the answer. "
-    "The reasoning process and the answer are enclosed within <think> </think> and <answer> </answer> tags, "
-    "respectively, i.e., <think> reasoning process here </think><answer> answer here </answer>."
-)
-
-
-def build_messages(problem: str, system_prompt: str | None = R1_SYSTEM_PROMPT) -> list[dict[str, str]]:
-    """Chat messages for one problem: the R1 system prompt (unless None), then the problem as the user turn."""
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages.append({"role": "user", "content": problem})
-    return messages
+__all__ = ["R1_SYSTEM_PROMPT", "build_messages"]

@@ -18,10 +18,10 @@ from typing import Any
 
 import thinkgym
 from thinkgym.agents.evaluate import Sampler
-from thinkgym.agents.prompts import build_messages
+from thinkgym.prompts import build_messages
 from thinkgym.agents.rollout import mix_seed
 from thinkgym.agents.sft_data import Example
-from thinkgym.agents.splits import ProblemRef
+from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
 
 

@@ -3,7 +3,7 @@
 The data stream is a pure function of ``(seed, rank, step, round)``: which env each group comes
 from, and which problem, are drawn from generators seeded with those numbers (mixed by
 ``SeedSequence``, never added), and problems come only from the ``"train"`` split of
-:func:`thinkgym.agents.splits.problem_stream`. So a resumed run sees exactly the data it would
+:func:`thinkgym.splits.problem_stream`. So a resumed run sees exactly the data it would
 have seen, and two processes never share problems.
 
 A group is G env instances reset with the same seed. All running episodes of a round generate
@@ -25,8 +25,8 @@ import torch
 import thinkgym
 from thinkgym.agents.config import EnvSpec, TrainConfig
 from thinkgym.agents.generation import encode_chat, generate_ids
-from thinkgym.agents.prompts import build_messages
-from thinkgym.agents.splits import ProblemRef, problem_stream
+from thinkgym.prompts import build_messages
+from thinkgym.splits import ProblemRef, problem_stream
 from thinkgym.rewards.format import overlong_penalty
 
 

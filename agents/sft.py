@@ -30,7 +30,7 @@ import yaml
 from thinkgym.agents.checkpoint import latest_checkpoint, save_model, write_checkpoint
 from thinkgym.agents.generation import encode_chat
 from thinkgym.agents.policy import load_policy
-from thinkgym.agents.prompts import build_messages
+from thinkgym.prompts import build_messages
 from thinkgym.agents.sft_config import SFTConfig
 from thinkgym.agents.sft_data import Example, read_jsonl, solver_examples
 from thinkgym.agents.trainer import get_rng_state, lr_factor, make_accelerator, set_rng_state

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from thinkgym.agents.config import LR_SCHEDULES, ConfigError, EnvSpec, read_config_mapping, typed_values
-from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
+from thinkgym.prompts import R1_SYSTEM_PROMPT
 
 
 @dataclass

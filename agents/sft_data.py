@@ -5,7 +5,7 @@ An example is a dict ``{"prompt", "completion"}`` plus optional metadata (``env`
 turn; the system prompt is added when it is rendered) or a list of chat messages;
 ``completion`` is the assistant's text, ``<think>...</think><answer>...</answer>``.
 
-Solver examples come only from the ``"train"`` split (:func:`thinkgym.agents.splits.problem_stream`),
+Solver examples come only from the ``"train"`` split (:func:`thinkgym.splits.problem_stream`),
 and each one is checked before use: stepping its env with the completion must earn reward 1.0.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 import thinkgym
 from thinkgym.agents.config import EnvSpec
 from thinkgym.agents.rollout import mix_seed
-from thinkgym.agents.splits import ProblemRef, problem_stream
+from thinkgym.splits import ProblemRef, problem_stream
 from thinkgym.envs.registry import env_info
 
 Example = dict[str, Any]

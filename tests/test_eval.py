@@ -21,7 +21,7 @@ from thinkgym.agents.metrics import (
     summarize,
     wilson_interval,
 )
-from thinkgym.agents.splits import derive_seed, problem_stream, split_of
+from thinkgym.splits import derive_seed, problem_stream, split_of
 
 ARITH = "thinkgym/Arithmetic-v0"
 PATH = "thinkgym/ShortestPath-v0"

@@ -18,8 +18,8 @@ import pytest
 
 import thinkgym
 from thinkgym.agents.cli import main as cli
-from thinkgym.agents.prompts import R1_SYSTEM_PROMPT
-from thinkgym.agents.splits import problem_stream, split_of
+from thinkgym.prompts import R1_SYSTEM_PROMPT
+from thinkgym.splits import problem_stream, split_of
 from thinkgym.datasets import COLUMNS, allocate, build, normalize_mix, parse_mix
 from thinkgym.envs import registry
 from thinkgym.integrations.trl import CorrectnessReward, reward_funcs

@@ -8,7 +8,7 @@ import torch
 from thinkgym.agents.checkpoint import write_checkpoint
 from thinkgym.agents.generation import encode_chat, generate, generate_ids
 from thinkgym.agents.policy import load_policy
-from thinkgym.agents.prompts import build_messages
+from thinkgym.prompts import build_messages
 
 
 def test_load_tiny_model_has_chat_template(tiny_model_dir):

@@ -16,7 +16,7 @@ from thinkgym.agents.rejection import correct_examples, measure_solve_rates, sam
 from thinkgym.agents.sft import IGNORE, collate, encode_example, mean_loss
 from thinkgym.agents.sft_config import load_sft_config
 from thinkgym.agents.sft_data import read_jsonl, solver_examples, train_problems, write_jsonl
-from thinkgym.agents.splits import split_of
+from thinkgym.splits import split_of
 
 MIX = [EnvSpec("thinkgym/Arithmetic-v0", 2.0), EnvSpec("thinkgym/BfsDistance-v0")]
 

@@ -7,7 +7,7 @@ import itertools
 import gymnasium as gym
 import pytest
 
-from thinkgym.agents.splits import derive_seed, problem_stream, split_of
+from thinkgym.splits import derive_seed, problem_stream, split_of
 
 
 def test_seeds_differ_between_splits_and_are_stable():

@@ -8,7 +8,7 @@ Each row is one problem, identified exactly so that any reward function can pose
     difficulty  the env's difficulty level
     answer      a reference answer (for SFT and logging; rewards check properties, not this string)
 
-Problems come from :func:`thinkgym.agents.splits.problem_stream`, the same streams evaluation
+Problems come from :func:`thinkgym.splits.problem_stream`, the same streams evaluation
 draws from: ``split="eval"`` rows are the held-out problems evaluation scores with the same
 ``seed``, and no ``"train"`` row ever has a held-out prompt.
 """
@@ -25,8 +25,8 @@ import datasets
 import numpy as np
 import yaml
 
-from thinkgym.agents.prompts import R1_SYSTEM_PROMPT, build_messages
-from thinkgym.agents.splits import check_split, problem_stream
+from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
+from thinkgym.splits import check_split, problem_stream
 from thinkgym.envs.registry import env_info, make
 
 MixSpec = Union[str, "os.PathLike[str]", Sequence[Any], Mapping[str, float]]
