@@ -11,14 +11,34 @@ from thinkgym.rewards import AnswerNotFound, extract_answer, format_reward, last
     "completion,expected",
     [
         ("<answer>7</answer>", "7"),
-        ("<think>maybe <answer>3</answer></think><answer> 7 </answer>", "7"),
+        ("<think>so <answer>7</answer></think><answer> 7 </answer>", "7"),
         ("<ANSWER>x</ANSWER>", "x"),
-        ("<answer>a</answer> trailing text <answer>b</answer>", "b"),
+        ("<answer>b</answer> trailing text <answer>b</answer>", "b"),
         ("<answer>1</answer><answer>", "1"),
     ],
 )
-def test_last_answer_block(completion, expected):
+def test_answer_block(completion, expected):
     assert extract_answer(completion) == expected
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "<think>maybe <answer>3</answer></think><answer> 7 </answer>",
+        "<answer>a</answer> trailing text <answer>b</answer>",
+        "<answer>7</answer><answer>3</answer><answer>7</answer>",
+        "<answer>1</answer>" * 70,
+    ],
+)
+def test_several_different_answer_blocks_are_refused(completion):
+    with pytest.raises(AnswerNotFound, match="blocks"):
+        extract_answer(completion)
+
+
+def test_several_different_boxes_are_refused():
+    assert extract_answer(r"\boxed{3} so \boxed{3}", boxed=True) == "3"
+    with pytest.raises(AnswerNotFound, match="differ"):
+        extract_answer(r"\boxed{3} or \boxed{4}", boxed=True)
 
 
 @pytest.mark.parametrize("completion", ["", "7", "<answer></answer>", "<answer>  </answer>", "</answer>7<answer>", "<answer>7"])
