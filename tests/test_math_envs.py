@@ -48,11 +48,12 @@ def test_arithmetic_reads_sentences_but_not_expressions():
     assert reward(env, problem.expression) == 0.0
 
 
-def test_fractions_accept_latex_and_unreduced_but_not_decimals():
+def test_fractions_accept_latex_but_not_unreduced_or_decimals():
     env, problem = make("thinkgym/FractionArithmetic-v0", seed=1, difficulty=2)
     v = problem.value
     assert reward(env, f"\\frac{{{v.numerator}}}{{{v.denominator}}}") == 1.0
-    assert reward(env, f"{2 * v.numerator}/{2 * v.denominator}") == 1.0
+    assert reward(env, f"{-v.numerator}/({-v.denominator})") == 1.0  # signs on both parts
+    assert reward(env, f"{2 * v.numerator}/{2 * v.denominator}") == 0.0  # the prompt asks for lowest terms
     assert reward(env, f"{float(v):.3f}") == 0.0
     assert reward(env, f"{v.numerator + 1}/{v.denominator}") == 0.0
 

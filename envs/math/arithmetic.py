@@ -2,8 +2,9 @@
 
 Prompt: ``Compute the value of the expression: (7 - 3) * 5 + 2`` and the answer format.
 Answer: the integer value, e.g. ``<answer>22</answer>`` (a sign, digits, optional thousands
-commas; also ``The answer is 22``, ``\\boxed{22}``, ``$22$``; an expression is not evaluated).
-Reward 1.0 when the value is right, else 0.
+commas; also ``The answer is 22``, ``\\boxed{22}``, ``$22$``). Reward 1.0 when the value is right, else
+0; an expression is never evaluated, so the prompt's expression echoed back (or any other
+arithmetic still to do) scores 0. The value is never one of the operands or the example.
 
 Difficulty: 1 = two or three small operands with + and -; 2 = three or four operands with *,
 and parentheses; 3 = five or six operands up to 99, negatives allowed.
@@ -15,11 +16,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 
+from thinkgym.envs.math.common import read_number
 from thinkgym.envs.registry import register_task
-from thinkgym.rewards.mathparse import parse_answer
-from thinkgym.rewards.verdict import InvalidAnswer, Verdict
+from thinkgym.rewards.verdict import Verdict
 
 _LEVELS = {  # difficulty -> (min operands, max operands, largest operand, operators)
     1: (2, 3, 20, "+-"),
@@ -67,11 +67,19 @@ class ArithmeticProblem:
     steps: tuple[str, ...]
 
 
+EXAMPLE = -42  # the answer shown in the prompt's format line
+
+
 def generate(rng: np.random.Generator, config: ArithmeticConfig) -> ArithmeticProblem:
-    n = int(rng.integers(config.min_operands, config.max_operands + 1))
-    low = -config.max_value if config.difficulty >= 3 else 1
-    numbers = [int(rng.integers(low, config.max_value + 1)) for _ in range(n)]
-    text, value, steps = _build(rng, numbers, config.operators, parenthesise=config.difficulty >= 2)
+    """Draw until the value is neither one of the operands nor the format example, so that
+    copying a number from the prompt never scores."""
+    while True:
+        n = int(rng.integers(config.min_operands, config.max_operands + 1))
+        low = -config.max_value if config.difficulty >= 3 else 1
+        numbers = [int(rng.integers(low, config.max_value + 1)) for _ in range(n)]
+        text, value, steps = _build(rng, numbers, config.operators, parenthesise=config.difficulty >= 2)
+        if value != EXAMPLE and value not in numbers:
+            break
     prompt = (
         f"Compute the value of the expression: {text}\n"
         "Multiplication binds tighter than addition and subtraction. "
@@ -114,16 +122,12 @@ _INT_RE = re.compile(r"^(?:=\s*)?([+-]?)\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?\.?$
 def parse_integer(text: str) -> int:
     """Read an integer answer: optional sign, digits with optional thousands commas; other
     written forms (``The answer is 7``, ``\\boxed{-12}``, ``$1{,}000$``) through the safe math
-    parser, which must find a single integer literal (an expression to evaluate does not count)."""
+    parser, which must find one integer written as a number (an expression to evaluate, such as
+    the prompt's own, does not count; see :func:`thinkgym.envs.math.common.read_number`)."""
     match = _INT_RE.match(text.strip().replace("\u2212", "-"))
     if match and len(text) <= 64:
         return int(match.group(1) + match.group(2).replace(",", ""))
-    value = parse_answer(text, evaluate=False)
-    if isinstance(value, sympy.Mul) and len(value.args) == 2 and value.args[0] is sympy.S.NegativeOne:
-        value = -value.args[1] if value.args[1].is_Integer else value
-    if not (isinstance(value, sympy.Expr) and value.is_Integer):
-        raise InvalidAnswer(f"expected an integer, got {text[:40]!r}")
-    return int(value)
+    return int(read_number(text, integer=True))
 
 
 def verify(problem: ArithmeticProblem, answer: str) -> Verdict:
