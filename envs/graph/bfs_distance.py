@@ -24,7 +24,7 @@ from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
 _LEVELS = {1: (5, 6, False), 2: (8, 10, True), 3: (12, 16, True)}  # difficulty -> nodes, directed
-_NO_PATH = re.compile(r"^(?:unreachable|not reachable|no path|none|no)\.?$", re.IGNORECASE)
+_NO_PATH = re.compile(r"^(?:unreachable|not reachable|no path|none|no)\.?$", re.IGNORECASE | re.ASCII)
 UNREACHABLE = "unreachable"
 
 

@@ -34,7 +34,7 @@ from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 _LEVELS = {1: (5, 6, 0.2), 2: (8, 10, 0.4), 3: (12, 16, 0.6)}  # nodes, extra edges per node
-_ODD = re.compile(r"^\s*odd\s+cycle\s*:?\s*", re.IGNORECASE)
+_ODD = re.compile(r"^\s*odd\s+cycle\s*:?\s*", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)

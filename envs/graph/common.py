@@ -9,6 +9,7 @@ import string
 import networkx as nx
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.rewards.verdict import InvalidAnswer
 
 _NAMES = list(string.ascii_uppercase) + [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
@@ -91,6 +92,7 @@ def parse_path(text: str, graph: nx.Graph, max_length: int | None = None) -> lis
     Raises :class:`InvalidAnswer` when a token is not a node of ``graph`` or there are more than
     ``max_length`` tokens (default: four times the node count, plus 4).
     """
+    require_plain(text, allowed="\u2192")
     tokens = [t for t in _SEPARATORS.split(text.strip().strip(".[]()")) if t]
     if not tokens:
         raise InvalidAnswer("the path is empty")
@@ -159,18 +161,56 @@ def random_graph(rng: np.random.Generator, n: int, edges: int, directed: bool = 
     return graph
 
 
-_INT_RE = re.compile(r"^(?:[a-z ]{0,40}[:=]\s*)?(-?\d{1,9})(?:\s+[a-z]+){0,3}\.?$", re.IGNORECASE)
+_INT_RE = re.compile(
+    r"(?:(?P<label>[a-z]+(?: [a-z]+)*)?\s*(?P<sep>[:=])?\s*)(?P<value>-?\d{1,9})(?:\s+(?P<unit>[a-z]+(?: [a-z]+)*))?\s*\.?",
+    re.ASCII | re.IGNORECASE,
+)
+_LABEL_WORDS = frozenset(
+    "a an the answer final result value number count total distance shortest path length minimum min maximum max "
+    "spanning tree mst weight flow of connected component components edge edges graph there it so is are equals has have".split()
+)
+_LABEL_ENDS = frozenset({"is", "are", "equals", "has", "have"})
+_UNIT_WORDS = frozenset("edge edges step steps hop hops component components connected unit units away long in total".split())
+_NEGATIONS = frozenset("not no never isn't isnt wrong incorrect false nor neither".split())
+_HEDGES = frozenset("or about around approximately roughly nearly almost least most maybe perhaps probably likely possibly "
+                    "more less fewer than between guess think".split())
+
+
+def _unread(text: str, detail: str) -> InvalidAnswer:
+    """The error for an integer answer that is not read, saying why when a word tells."""
+    words = set(re.findall(r"[a-z']+", text.lower()))
+    if words & _NEGATIONS:
+        return InvalidAnswer(f"the answer is negated ({sorted(words & _NEGATIONS)[0]!r}); give the number alone")
+    if words & _HEDGES or "?" in text or "~" in text:
+        return InvalidAnswer("the answer is hedged or gives several values; give one number alone")
+    return InvalidAnswer(detail)
 
 
 def parse_int(text: str) -> int:
-    """Read an integer answer: ``7``, ``7 components``, ``total weight: 7``, ``= 7``."""
-    match = _INT_RE.match(text.strip())
+    """Read an integer answer: ``7``, ``7 components``, ``total weight: 7``, ``= 7``,
+    ``The answer is 7.``, ``There are 3 connected components``.
+
+    The words around the number must come from a small vocabulary of labels (``distance``,
+    ``the answer is``; a label ends in ``:``, ``=`` or a verb such as ``is``) and units
+    (``edges``, ``components``), so that what is read is understood: a negated, hedged or
+    multi-valued answer (``3 is not it``, ``wrong: 3``, ``at least 3``, ``3 or 4``, ``3?``,
+    ``a minimum of 3``) raises :class:`InvalidAnswer` instead of being read as 3.
+    """
+    stripped = text.strip()
+    require_plain(stripped)
+    match = _INT_RE.fullmatch(stripped)
     if not match:
-        raise InvalidAnswer(f"expected an integer, got {text[:40]!r}")
-    return int(match.group(1))
+        raise _unread(stripped, f"expected an integer, got {text[:40]!r}")
+    label, unit = (match.group("label") or "").lower().split(), (match.group("unit") or "").lower().split()
+    odd = [w for w in label if w not in _LABEL_WORDS] + [w for w in unit if w not in _UNIT_WORDS]
+    if odd:
+        raise _unread(stripped, f"cannot read {odd[0][:20]!r} around the number; answer with the number alone")
+    if label and not match.group("sep") and label[-1] not in _LABEL_ENDS:
+        raise _unread(stripped, f"cannot read {' '.join(label)[:30]!r} before the number; answer with the number alone")
+    return int(match.group("value"))
 
 
-_COLOUR_RE = re.compile(r"([A-Za-z]{1,2})\s*[=:]\s*(\d{1,3})")
+_COLOUR_RE = re.compile(r"([A-Za-z]{1,2})\s*[=:]\s*(\d{1,3})", re.ASCII)
 _COLOUR_GAPS = re.compile(r"^[\s,;]*$")
 
 
@@ -179,6 +219,7 @@ def parse_colouring(text: str, graph: nx.Graph) -> dict[str, int]:
 
     Raises :class:`InvalidAnswer` on stray text, unknown or repeated nodes, or missing nodes.
     """
+    require_plain(text)
     lookup = {str(node).upper(): node for node in graph.nodes}
     colouring: dict[str, int] = {}
     position = 0

@@ -35,9 +35,9 @@ from thinkgym.envs.registry import register_env
 from thinkgym.rewards.verdict import InvalidAnswer
 
 _LEVELS = {1: (6, 8, 0.3, 2), 2: (10, 14, 0.4, 3), 3: (16, 22, 0.4, 4)}  # nodes, extra edges per node, min distance
-_QUERY = re.compile(r"^neighbou?rs\b\s*(?:of\s+)?\(?\s*([A-Za-z]{1,3})\s*\)?\s*\.?$", re.IGNORECASE)
-_QUERY_START = re.compile(r"^neighbou?rs\b", re.IGNORECASE)
-_PATH_PREFIX = re.compile(r"^(?:final\s+)?path\s*[:=]?\s*", re.IGNORECASE)
+_QUERY = re.compile(r"^neighbou?rs\b\s*(?:of\s+)?\(?\s*([A-Za-z]{1,3})\s*\)?\s*\.?$", re.IGNORECASE | re.ASCII)
+_QUERY_START = re.compile(r"^neighbou?rs\b", re.IGNORECASE | re.ASCII)
+_PATH_PREFIX = re.compile(r"^(?:final\s+)?path\s*[:=]?\s*", re.IGNORECASE | re.ASCII)
 LONGER_PATH_CREDIT = 0.5
 
 

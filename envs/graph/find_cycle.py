@@ -33,7 +33,7 @@ from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
 _LEVELS = {1: (5, 7, False, 0.0), 2: (8, 10, True, 1.2), 3: (12, 16, True, 1.6)}  # nodes, directed, edges/node
-_NONE = re.compile(r"^(?:none|no cycle|acyclic|no)\.?$", re.IGNORECASE)
+_NONE = re.compile(r"^(?:none|no cycle|acyclic|no)\.?$", re.IGNORECASE | re.ASCII)
 NONE = "none"
 
 

@@ -23,7 +23,7 @@ from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 _LEVELS = {1: (5, 6, 1.1), 2: (8, 10, 1.4), 3: (12, 16, 1.7)}  # nodes, edges per node
-_CYCLE = re.compile(r"^(?:cycle|cyclic|there is a cycle|has a cycle|impossible)\.?$", re.IGNORECASE)
+_CYCLE = re.compile(r"^(?:cycle|cyclic|there is a cycle|has a cycle|impossible)\.?$", re.IGNORECASE | re.ASCII)
 CYCLE = "cycle"
 
 

@@ -108,7 +108,7 @@ def generate(rng: np.random.Generator, config: CircuitConfig) -> CircuitProblem:
         + "\nand these gates, evaluated in order (AND, OR, XOR, NAND, NOR take two inputs, NOT takes one):\n"
         + "\n".join(g.text() for g in gates)
         + f"\nWhat {'is the value' if len(asked) == 1 else 'are the values'} of {', '.join(asked)}? Answer with name=value pairs (values 0 or 1) "
-        f"separated by commas, e.g. <answer>{', '.join(f'{g}=0' for g in asked)}</answer>."
+        f"separated by commas, e.g. <answer>{', '.join(f'{g}=?' for g in asked)}</answer> with each ? replaced by 0 or 1."
     )
     return CircuitProblem(prompt, answer, inputs, tuple(gates), tuple(asked))
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TypeVar
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.rewards.verdict import InvalidAnswer
 
 T = TypeVar("T")
@@ -25,9 +26,12 @@ def level(table: Mapping[int, T], difficulty: int) -> T:
 
 
 _PAIR_RE = re.compile(
-    r"\b(?!and\b)([A-Za-z_][A-Za-z0-9_]*)\s*(?:[:=]|->|\bis\b)?\s*(?:\ban?\s+)?([A-Za-z0-9_]+)", re.IGNORECASE
+    # A name, then ":", "=", "->", "is" or at least a space, then an optional article and the
+    # value: "pt" is not read as p = t, nor "g41" as g4 = 1.
+    r"\b(?!and\b)([A-Za-z_][A-Za-z0-9_]*)(?:\s*(?:[:=]|->)\s*|\s+is\s+|\s+)(?:an?\s+)?([A-Za-z0-9_]+)\b",
+    re.IGNORECASE | re.ASCII,
 )
-_GAP_RE = re.compile(r"^[\s,;.(){}\[\]]*(?:\band\b)?[\s,;.(){}\[\]]*$", re.IGNORECASE)
+_GAP_RE = re.compile(r"^[\s,;.(){}\[\]]*(?:\band\b)?[\s,;.(){}\[\]]*$", re.IGNORECASE | re.ASCII)
 
 
 def parse_assignment(text: str, keys: Mapping[str, str], values: Mapping[str, T], *, what: str = "value") -> dict[str, T]:
@@ -39,6 +43,7 @@ def parse_assignment(text: str, keys: Mapping[str, str], values: Mapping[str, T]
     Every canonical name must be given exactly once (the same value twice is tolerated).
     Raises :class:`InvalidAnswer` with the reason otherwise.
     """
+    require_plain(text)
     wanted = set(keys.values())
     result: dict[str, T] = {}
     pos, pairs = 0, 0

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import TRUTH_WORDS, level, parse_assignment
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -128,7 +129,7 @@ def generate(rng: np.random.Generator, config: EntailmentConfig) -> EntailmentPr
         "true under every assignment of true/false to the variables that makes all premises true? "
         "Answer valid, or answer invalid followed by a counterexample (values for every variable that make all "
         f"premises true and the conclusion false), e.g. <answer>valid</answer> or "
-        f"<answer>invalid: {', '.join(f'{v}=true' for v in variables)}</answer>."
+        f"<answer>invalid: {', '.join(f'{v}=?' for v in variables)}</answer> with each ? replaced by true or false."
     )
     return EntailmentProblem(prompt, answer, variables, premises, conclusion)
 
@@ -137,10 +138,11 @@ def _assignment_text(variables: tuple[str, ...], env: dict[str, bool]) -> str:
     return ", ".join(f"{v}={str(env[v]).lower()}" for v in variables)
 
 
-_VERDICT_RE = re.compile(r"^\s*(valid|invalid|not\s+valid)\b\s*[:,;.\-]?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_VERDICT_RE = re.compile(r"^\s*(valid|invalid|not\s+valid)\b\s*[:,;.\-]?\s*(.*)$", re.IGNORECASE | re.DOTALL | re.ASCII)
 
 
 def verify(problem: EntailmentProblem, answer: str) -> Verdict:
+    require_plain(answer)
     match = _VERDICT_RE.match(answer)
     if not match:
         raise InvalidAnswer("start the answer with valid or invalid")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import level
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -81,13 +82,16 @@ def generate(rng: np.random.Generator, config: HanoiConfig) -> HanoiProblem:
         if config.require_optimal
         else "Any correct solution earns full reward."
     )
+    # The format example solves 2 disks from A to B; that instance gets another example, so
+    # that no prompt holds its own answer.
+    example = "A->B, A->C, B->C" if (n, source, target) == (2, "A", "B") else "A->C, A->B, C->B"
     prompt = (
         f"Tower of Hanoi: there are three pegs A, B and C. {n} disks of different sizes are stacked on peg {source}, "
         f"the largest at the bottom and the smallest on top. Move the whole tower to peg {target}. "
         "Move one disk at a time: take the top disk of one peg and put it on another peg; "
         f"never put a disk on a smaller one. {rule}\n"
         "Answer with the moves in order, each written FROM->TO, separated by commas, "
-        "e.g. <answer>A->C, A->B, C->B</answer>."
+        f"e.g. <answer>{example}</answer>."
     )
     return HanoiProblem(prompt, _text(moves), n, source, target, config.require_optimal)
 
@@ -96,12 +100,13 @@ def _text(moves: list[tuple[str, str]]) -> str:
     return ", ".join(f"{a}->{b}" for a, b in moves)
 
 
-_MOVE_RE = re.compile(r"([ABC])\s*(?:->|-+>?|=>|\bto\b|\u2192)\s*([ABC])", re.IGNORECASE)
+_MOVE_RE = re.compile(r"([ABC])\s*(?:->|-+>?|=>|\bto\b|\u2192)\s*([ABC])", re.IGNORECASE | re.ASCII)
 _GAP_RE = re.compile(r"^[\s,;.]*$")
 
 
 def parse_moves(text: str) -> list[tuple[str, str]]:
     """Read ``A->C, A->B ...``; any text between moves other than separators is an error."""
+    require_plain(text, allowed="\u2192")
     moves, pos = [], 0
     for match in _MOVE_RE.finditer(text):
         if not _GAP_RE.match(text[pos : match.start()]):

@@ -155,7 +155,7 @@ def generate(rng: np.random.Generator, config: KnightsKnavesConfig) -> KnightsKn
         f"On an island, every inhabitant is either a knight, who always tells the truth, or a knave, who always lies. "
         f"You meet {n} inhabitants: {join_names(list(people))}.\n" + "\n".join(lines) + "\n"
         "Who is a knight and who is a knave? Answer with every inhabitant, "
-        f"e.g. <answer>{', '.join(f'{p}: knight' for p in people)}</answer>."
+        f"e.g. <answer>{', '.join(f'{p}: ?' for p in people)}</answer> with each ? replaced by knight or knave."
     )
     return KnightsKnavesProblem(prompt, answer, people, tuple(statements))
 

@@ -193,9 +193,10 @@ class MastermindEnv(MultiTurnEnv):
 
     def play(self, move: str | None, error: str) -> tuple[str, float, bool, dict[str, Any]]:
         cfg, codes = self.config, self.codes
+        # Only ASCII folds safely: "\u0131".upper() is "I", which would read as a letter in play.
         guess = None if move is None else "".join(ch for ch in move.upper() if ch not in " ,-")
         allowed = self.alphabet
-        if guess is not None and (len(guess) != cfg.pegs or any(ch not in allowed for ch in guess)):
+        if guess is not None and (len(guess) != cfg.pegs or any(ch not in allowed for ch in guess) or not move.isascii()):
             error, guess = f"a guess is {cfg.pegs} letters from {allowed}, got {ascii(move[:20])}", None
         left = cfg.max_turns - self.turn - 1
         if guess is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import level
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -122,10 +123,11 @@ def generate(rng: np.random.Generator, config: NQueensConfig) -> NQueensProblem:
     return NQueensProblem(prompt, " ".join(map(str, full)), n, given)
 
 
-_NUMBER_LIST = re.compile(r"^\d{1,3}(?:\s*[,;\s]\s*\d{1,3})*$")
+_NUMBER_LIST = re.compile(r"^\d{1,3}(?:\s*[,;\s]\s*\d{1,3})*$", re.ASCII)
 
 
 def parse_columns(text: str, n: int) -> list[int]:
+    require_plain(text)
     body = text.strip().strip("[]().")
     if not _NUMBER_LIST.match(body):
         raise InvalidAnswer(f"expected {n} column numbers separated by spaces, got {text[:40]!r}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import TRUTH_WORDS, level, parse_assignment
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
@@ -106,7 +107,8 @@ def generate(rng: np.random.Generator, config: SatConfig) -> SatProblem:
         "of its parts is true:\n" + "\n".join(clause_text(c) for c in clauses) + "\n"
         "Find true/false values for the variables that make every clause true, or answer UNSAT if no such "
         "values exist. Give a value for every variable, "
-        f"e.g. <answer>{', '.join(f'{v}=true' for v in variables)}</answer> or <answer>UNSAT</answer>."
+        f"e.g. <answer>{', '.join(f'{v}=?' for v in variables)}</answer> with each ? replaced by true or false, "
+        "or <answer>UNSAT</answer>."
     )
     return SatProblem(prompt, answer, variables, clauses, model is not None)
 
@@ -146,6 +148,7 @@ def dpll(variables: tuple[str, ...], clauses: tuple[Clause, ...]) -> tuple[dict[
 
 
 def verify(problem: SatProblem, answer: str) -> Verdict:
+    require_plain(answer)
     if answer.strip().strip(".").upper() in {"UNSAT", "UNSATISFIABLE"}:
         if problem.satisfiable:
             return Verdict(0.0, "the formula is satisfiable", "UNSAT")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import level
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -182,11 +183,12 @@ def _grid_text(cells: list[int] | tuple[int, ...], n: int, empty: str = ".") -> 
 
 
 _SEPARATOR_LINE = re.compile(r"^[-+=|\s]*$")
-_ROW_CHARS = re.compile(r"^[\d\s,|]*$")
+_ROW_CHARS = re.compile(r"^[\d\s,|]*$", re.ASCII)
 
 
 def parse_grid(text: str, n: int) -> list[int]:
     """Read a filled grid: n lines of n digits, or one line of n*n digits."""
+    require_plain(text)
     lines = [line.strip() for line in text.strip().splitlines() if not _SEPARATOR_LINE.match(line)]
     bad = next((line for line in lines if not _ROW_CHARS.match(line)), None)
     if bad is not None:

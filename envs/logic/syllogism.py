@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import join_names, level
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -147,7 +148,8 @@ def generate(rng: np.random.Generator, config: SyllogismConfig) -> SyllogismProb
 
 
 def verify(problem: SyllogismProblem, answer: str) -> Verdict:
-    word = answer.strip().strip(".!").strip().lower()
+    require_plain(answer)
+    word = " ".join(answer.strip().strip(".!").lower().split())
     if word not in {"valid", "invalid", "not valid"}:
         raise InvalidAnswer(f"answer valid or invalid, got {answer[:30]!r}")
     said_valid = word == "valid"

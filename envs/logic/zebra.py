@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.answer_text import require_plain
 from thinkgym.envs.logic.common import level
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -300,7 +301,7 @@ def _answer(p: ZebraProblem) -> str:
     return "; ".join(f"House {h}: {', '.join(vals)}" for h, vals in enumerate(_grid(p), 1))
 
 
-_HOUSE_RE = re.compile(r"^(?:house\s*(\d+)\s*[:=.)-]?|(\d+)\s*[:=.)-])?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_HOUSE_RE = re.compile(r"^(?:house\s*(\d+)\s*[:=.)-]?|(\d+)\s*[:=.)-])?\s*(.*)$", re.IGNORECASE | re.DOTALL | re.ASCII)
 
 
 def parse_grid(p: ZebraProblem, text: str) -> list[list[int]]:
@@ -332,10 +333,11 @@ def parse_grid(p: ZebraProblem, text: str) -> list[list[int]]:
 
 
 def verify(problem: ZebraProblem, answer: str) -> Verdict:
+    require_plain(answer)
     if problem.asked is not None:
         text = answer.strip().strip(".")
         text = re.sub(r"^house\s*", "", text, flags=re.IGNORECASE)
-        if not re.fullmatch(r"\d{1,2}", text):
+        if not re.fullmatch(r"\d{1,2}", text, re.ASCII):
             raise InvalidAnswer(f"expected a house number, got {answer[:30]!r}")
         right = problem.solution[problem.asked[0]][problem.asked[1]] + 1
         if int(text) != right:
