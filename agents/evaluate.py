@@ -6,40 +6,30 @@ held-out share, so no evaluation prompt is ever a training prompt. The same ``se
 ``n`` give the same problems, so two policies evaluated alike are compared on the same set.
 
 Each problem gets one greedy completion (accuracy is greedy pass@1) and, with ``samples`` K > 1,
-K sampled ones (pass@k, maj@k). Completions are generated in batches through a
-:class:`Sampler`; a multi-turn env is played until its episode ends: after each turn the env's
-observation is the next user message, and only the unfinished episodes generate again.
+K sampled ones (pass@k, maj@k). Episodes are played by the one episode engine,
+:func:`thinkgym.agents.episodes.play`, the loop training rollouts use too: completions are
+generated in batches through a :class:`Sampler`; a multi-turn env is played until its episode
+ends. An episode is correct when its last step's ``info["correct"]`` is.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 from tqdm.auto import tqdm
 
 import thinkgym
+from thinkgym.agents.episodes import Episode, Messages, Sampler, batch_seed, play
 from thinkgym.agents.metrics import summarize
 from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
 from thinkgym.splits import problem_stream
-from thinkgym.rewards.format import format_reward
 
-Messages = list[dict[str, str]]
 MAX_EPISODE_TURNS = 64
 """Hard stop for a multi-turn episode whose env never ends it (its own ``max_turns`` comes first)."""
-SUCCESS_KEYS = ("success", "solved", "correct")
-"""An episode succeeded when its last step's info sets the first of these keys present to true;
-when it sets none, when its return is 1."""
-
-
-class Sampler(Protocol):
-    """Generates one completion per conversation: returns ``(text, number of new tokens)`` pairs."""
-
-    def __call__(self, conversations: Sequence[Messages], *, greedy: bool, seed: int) -> list[tuple[str, int]]: ...
 
 
 @dataclass(frozen=True)
@@ -84,79 +74,6 @@ def tasks_from_config(config: Any, difficulty: int | str | None = None) -> list[
     return tasks
 
 
-@dataclass
-class Episode:
-    """One greedy or sampled attempt at one problem, played to its end."""
-
-    env: Any
-    own_env: bool
-    env_id: str
-    difficulty: int
-    seed: int
-    prompt: str
-    answer: str
-    kind: str
-    sample: int
-    messages: Messages
-    completions: list[str] = field(default_factory=list)
-    observations: list[str] = field(default_factory=list)
-    tokens: int = 0
-    reward: float = 0.0
-    done: bool = False
-    info: dict[str, Any] = field(default_factory=dict)
-    max_turns: int = MAX_EPISODE_TURNS
-
-    def open(self, make_env: Callable[[int], Any]) -> Any:
-        """Give a multi-turn episode its own env, reset to its problem; returns the env."""
-        self.env = make_env(self.difficulty)
-        _, info = self.env.reset(seed=self.seed)
-        self.max_turns = min(MAX_EPISODE_TURNS, int(info.get("max_turns", MAX_EPISODE_TURNS)))
-        return self.env
-
-    def advance(self, text: str, num_tokens: int) -> None:
-        """Step the env with one completion; a single-turn env is reset to this problem first."""
-        if not self.own_env:
-            self.env.reset(seed=self.seed)
-        observation, reward, terminated, truncated, info = self.env.step(text)
-        self.completions.append(text)
-        self.tokens += int(num_tokens)
-        self.reward += float(reward)
-        self.info = info
-        self.done = terminated or truncated or len(self.completions) >= self.max_turns
-        self.observations.append(observation)
-        if not self.done:
-            self.messages = [*self.messages, {"role": "assistant", "content": text}, {"role": "user", "content": observation}]
-
-    def record(self) -> dict[str, Any]:
-        """The line of ``completions.jsonl`` for this episode (the input of :func:`summarize`)."""
-        flag = next((self.info[k] for k in SUCCESS_KEYS if self.info.get(k) is not None), None)
-        correct = bool(flag) if flag is not None else self.reward >= 1.0
-        record = {
-            "env_id": self.env_id,
-            "difficulty": self.difficulty,
-            "seed": self.seed,
-            "kind": self.kind,
-            "sample": self.sample,
-            "prompt": self.prompt,
-            "answer": self.answer,
-            "completion": self.completions[0] if self.completions else "",
-            "extracted": self.info.get("extracted"),
-            "canonical": self.info.get("canonical"),
-            "correct": correct,
-            "reward": self.reward,
-            "reason": self.info.get("reason", ""),
-            "format": sum(map(format_reward, self.completions)) / max(1, len(self.completions)),
-            "tokens": self.tokens,
-            "turns": len(self.completions),
-        }
-        if self.own_env:  # multi-turn: the whole exchange, ending with the env's last reply
-            turns = [{"role": "user", "content": self.prompt}]
-            for completion, observation in zip(self.completions, self.observations):
-                turns += [{"role": "assistant", "content": completion}, {"role": "user", "content": observation}]
-            record["transcript"] = turns
-        return record
-
-
 def _split_count(n: int, parts: int) -> list[int]:
     return [n // parts + (i < n % parts) for i in range(parts)]
 
@@ -181,47 +98,11 @@ def _episodes(task: EvalTask, n: int, samples: int, seed: int, system_prompt: st
             for kind, index in attempts:
                 episodes.append(
                     Episode(
-                        None if multi_turn else env, multi_turn, task.env_id, level, ref.seed, ref.prompt, ref.answer,
-                        kind, index, build_messages(ref.prompt, system_prompt), max_turns=MAX_EPISODE_TURNS if multi_turn else 1,
+                        ref, build_messages(ref.prompt, system_prompt), env=None if multi_turn else env, own_env=multi_turn,
+                        max_turns=MAX_EPISODE_TURNS if multi_turn else 1, multi_turn=multi_turn, kind=kind, sample=index,
                     )
                 )
     return episodes, envs
-
-
-def _batch_seed(seed: int, *counters: int) -> int:
-    return int(np.random.SeedSequence([int(seed), 0x5A4D, *counters]).generate_state(1)[0])
-
-
-def play(
-    episodes: Sequence[Episode],
-    sampler: Sampler,
-    *,
-    batch_size: int,
-    seed: int,
-    on_done: Callable[[], None] = lambda: None,
-    on_batch: Callable[[str], None] = lambda _: None,
-) -> None:
-    """Generate and step until every episode is done, in batches of similar-length conversations.
-
-    ``on_done`` is called as each episode ends, ``on_batch`` with a short description before
-    each generation call (for a progress display)."""
-    calls = itertools.count()
-    for turn in itertools.count(1):
-        active = [e for e in episodes if not e.done]
-        if not active:
-            break
-        for greedy in (True, False):
-            group = sorted((e for e in active if (e.kind == "greedy") == greedy), key=lambda e: sum(len(m["content"]) for m in e.messages))
-            for start in range(0, len(group), batch_size):
-                chunk = group[start : start + batch_size]
-                on_batch(f"turn {turn}, batch {start // batch_size + 1}/{-(-len(group) // batch_size)} of {len(chunk)}")
-                outputs = sampler([e.messages for e in chunk], greedy=greedy, seed=_batch_seed(seed, next(calls)))
-                if len(outputs) != len(chunk):
-                    raise RuntimeError(f"the sampler returned {len(outputs)} completions for {len(chunk)} conversations")
-                for episode, (text, num_tokens) in zip(chunk, outputs):
-                    episode.advance(text, num_tokens)
-                    if episode.done:
-                        on_done()
 
 
 @dataclass
@@ -261,17 +142,17 @@ def evaluate(
         with tqdm(total=len(everything), desc="eval", unit="ep", disable=not progress, dynamic_ncols=True) as bar:
             # Single-turn problems of every task share batches; multi-turn episodes each hold an
             # env (maybe an engine process), so they are played in waves of one batch.
-            single = [e for e in everything if not e.own_env]
+            single = [e for e in everything if not e.multi_turn]
             status = bar.set_postfix_str
-            play(single, sampler, batch_size=batch_size, seed=_batch_seed(seed, 0), on_done=lambda: bar.update(1), on_batch=status)
+            play(single, sampler, batch_size=batch_size, seed=batch_seed(seed, 0), on_done=lambda: bar.update(1), on_batch=status)
             factories = {t.env_id: functools.partial(_make_env, t) for t in tasks}
-            multi = [e for e in everything if e.own_env]
+            multi = [e for e in everything if e.multi_turn]
             for start in range(0, len(multi), batch_size):
                 wave, opened = multi[start : start + batch_size], []
                 try:
                     for e in wave:
                         opened.append(e.open(factories[e.env_id]))
-                    play(wave, sampler, batch_size=batch_size, seed=_batch_seed(seed, 1, start), on_done=lambda: bar.update(1),
+                    play(wave, sampler, batch_size=batch_size, seed=batch_seed(seed, 1, start), on_done=lambda: bar.update(1),
                          on_batch=lambda text: status(f"multi-turn {text}"))
                 finally:
                     for env in opened:

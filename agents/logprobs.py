@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from thinkgym.agents.rollout import Episode
+from thinkgym.agents.episodes import Episode
 
 
 def shared_prefix_batch(episodes: Sequence[Episode], advantages: torch.Tensor, pad_id: int) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Rejection sampling: K completions per problem, keep those the env verifies.
 
 The R1 recipe's third stage: the RL policy answers train-split problems K times each; a
-completion is kept when stepping a fresh env (reset with the problem's seed) with it earns
-correctness reward 1.0. Kept completions become ``{prompt, completion}`` SFT examples, with
+completion is kept when the episode engine (:func:`thinkgym.agents.episodes.play`, the loop
+training and evaluation use) finds it correct: stepping an env reset with the problem's seed
+with it sets ``info["correct"]``. Kept completions become ``{prompt, completion}`` SFT examples, with
 metadata: ``env``, ``difficulty``, ``seed``, ``answer``, ``tokens`` and ``solve_rate`` (the
 problem's share of correct samples, which :mod:`thinkgym.agents.pruning` can prune on).
 
-Sampling goes through a :class:`thinkgym.agents.evaluate.Sampler` (batched KV-cache generation
+Sampling goes through a :class:`thinkgym.agents.episodes.Sampler` (batched KV-cache generation
 over a policy, or a scripted fake in tests): one call per batch of conversations.
 """
 
@@ -17,10 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import thinkgym
-from thinkgym.agents.evaluate import Sampler
-from thinkgym.prompts import build_messages
-from thinkgym.agents.rollout import mix_seed
+from thinkgym.agents.episodes import Episode, Sampler, play
 from thinkgym.agents.sft_data import Example
+from thinkgym.prompts import build_messages
 from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
 
@@ -57,26 +57,27 @@ def sample_and_verify(
     multi = sorted({p.env_id for p in problems if env_info(p.env_id).multi_turn})
     if multi:
         raise ValueError(f"rejection sampling supports single-turn tasks only; got {', '.join(multi)}")
-    scored = [Scored(p) for p in problems]
-    jobs = [(i, build_messages(p.prompt, system_prompt)) for i, p in enumerate(problems) for _ in range(k)]
     envs: dict[tuple[str, int], Any] = {}
     try:
-        for start in range(0, len(jobs), batch_size):
-            chunk = jobs[start : start + batch_size]
-            outputs = sampler([messages for _, messages in chunk], greedy=False, seed=mix_seed(seed, start))
-            for (index, _), (text, num_tokens) in zip(chunk, outputs):
-                problem = problems[index]
-                key = (problem.env_id, problem.difficulty)
-                if key not in envs:
-                    envs[key] = thinkgym.make(problem.env_id, difficulty=problem.difficulty, **(env_kwargs or {}).get(problem.env_id, {}))
-                envs[key].reset(seed=problem.seed)
-                _, reward, _, _, _ = envs[key].step(text)
-                scored[index].texts.append(text)
-                scored[index].tokens.append(int(num_tokens))
-                scored[index].correct.append(float(reward) >= 1.0)
+        for p in problems:
+            key = (p.env_id, p.difficulty)
+            if key not in envs:
+                envs[key] = thinkgym.make(p.env_id, difficulty=p.difficulty, **(env_kwargs or {}).get(p.env_id, {}))
+        episodes = [
+            Episode(p, build_messages(p.prompt, system_prompt), env=envs[(p.env_id, p.difficulty)], own_env=False, sample=i)
+            for p in problems
+            for i in range(k)
+        ]
+        play(episodes, sampler, batch_size=batch_size, seed=seed)
     finally:
         for env in envs.values():
             env.close()
+    scored = [Scored(p) for p in problems]
+    for index, episode in enumerate(episodes):
+        item = scored[index // k]
+        item.texts.append(episode.texts[0])
+        item.tokens.append(episode.tokens)
+        item.correct.append(episode.correct)
     return scored
 
 

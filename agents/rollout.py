@@ -6,17 +6,18 @@ from, and which problem, are drawn from generators seeded with those numbers (mi
 :func:`thinkgym.splits.problem_stream`. So a resumed run sees exactly the data it would
 have seen, and two processes never share problems.
 
-A group is G env instances reset with the same seed. All running episodes of a round generate
-together, in one batch. A multi-turn episode continues with the env's observation as the next
-user turn; its token sequence interleaves the model's tokens (``mask`` 1: trained) and the
-env's text in the chat template (``mask`` 0: never trained).
+A group is G env instances reset with the same seed. Episodes are played by the one episode
+engine (:func:`thinkgym.agents.episodes.play`, which evaluation and rejection sampling use
+too; success is ``info["correct"]``); all running episodes of a round generate together, in one
+batch, through :class:`TokenPolicy`, which keeps the token ids: a multi-turn episode's sequence
+interleaves the model's tokens (``mask`` 1: trained) and the env's text in the chat template
+(``mask`` 0: never trained).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,9 +25,11 @@ import torch
 
 import thinkgym
 from thinkgym.agents.config import EnvSpec, TrainConfig
+from thinkgym.agents.episodes import Episode, Reply, play
 from thinkgym.agents.generation import encode_chat, generate_ids
 from thinkgym.prompts import build_messages
 from thinkgym.splits import ProblemRef, problem_stream
+from thinkgym.envs.registry import env_info
 from thinkgym.rewards.format import overlong_penalty
 
 
@@ -34,41 +37,6 @@ def mix_seed(*numbers: int) -> int:
     """A 63-bit seed mixed from ``numbers`` with ``SeedSequence``."""
     state = np.random.SeedSequence([int(n) for n in numbers]).generate_state(2, np.uint32)
     return (int(state[0]) << 31) ^ int(state[1])
-
-
-@dataclass
-class Episode:
-    """One completion (or conversation) of a group, and how it was scored."""
-
-    env_id: str
-    group: int
-    problem: ProblemRef
-    messages: list[dict[str, str]]
-    token_ids: list[int]
-    mask: list[int]
-    """1 on the model's own tokens (trained), 0 on prompt and env text."""
-    env: Any = None
-    done: bool = False
-    texts: list[str] = field(default_factory=list)
-    correctness: float = 0.0
-    formats: list[float] = field(default_factory=list)
-    answered: list[float] = field(default_factory=list)
-    overlongs: list[float] = field(default_factory=list)
-    truncated: bool = False
-    success: bool = False
-    reward: float = 0.0
-
-    @property
-    def completion_tokens(self) -> int:
-        return sum(self.mask)
-
-    def components(self) -> dict[str, float]:
-        return {
-            "correctness": self.correctness,
-            "format": float(np.mean(self.formats)) if self.formats else 0.0,
-            "answer": float(np.mean(self.answered)) if self.answered else 0.0,
-            "overlong": float(np.mean(self.overlongs)) if self.overlongs else 0.0,
-        }
 
 
 class EnvPool:
@@ -120,67 +88,82 @@ def draw_problems(
 
 
 def start_episodes(config: TrainConfig, tokenizer: Any, pool: EnvPool, problems: Sequence[ProblemRef], first_group: int) -> list[Episode]:
-    """G episodes per problem, each env reset with the problem's seed (the same problem)."""
+    """G episodes per problem, each with its own env reset with the problem's seed (the same
+    problem), and the prompt's token ids (mask 0)."""
     episodes = []
     used: dict[tuple[str, int], int] = defaultdict(int)  # instances handed out per (env id, difficulty)
     for offset, problem in enumerate(problems):
         key = (problem.env_id, problem.difficulty)
         envs = pool.instances(*key, used[key] + config.group_size)[used[key] :]
         used[key] += config.group_size
+        messages = build_messages(problem.prompt, config.system_prompt)
+        ids = encode_chat(tokenizer, messages) + prefix_ids(tokenizer, config.response_prefix)
+        multi_turn = env_info(problem.env_id).multi_turn
         for env in envs:
-            prompt, _ = env.reset(seed=problem.seed)
-            messages = build_messages(prompt, config.system_prompt)
-            ids = encode_chat(tokenizer, messages) + prefix_ids(tokenizer, config.response_prefix)
-            episodes.append(Episode(problem.env_id, first_group + offset, problem, messages, ids, [0] * len(ids), env=env))
+            episode = Episode(problem, messages, max_turns=config.max_turns if multi_turn else 1, multi_turn=multi_turn,
+                              group=first_group + offset, token_ids=list(ids), mask=[0] * len(ids))
+            episode.start(env)
+            episodes.append(episode)
     return episodes
 
 
-def run_episodes(model: Any, tokenizer: Any, episodes: list[Episode], config: TrainConfig, seed: int, autocast: torch.dtype | None) -> None:
-    """Play every episode to its end (or ``max_turns``), generating each turn in one batch."""
-    eos_text = tokenizer.eos_token or ""
-    for turn in range(config.max_turns):
-        running = [e for e in episodes if not e.done]
-        if not running:
-            break
+class TokenPolicy:
+    """The engine's :class:`~thinkgym.agents.episodes.Policy` for training: it generates from each
+    episode's token ids and keeps them, with the loss mask (1 on sampled tokens, 0 on the env's
+    text spliced in between turns, rendered by the chat template)."""
+
+    def __init__(self, model: Any, tokenizer: Any, config: TrainConfig, autocast: torch.dtype | None) -> None:
+        self.model, self.tokenizer, self.config, self.autocast = model, tokenizer, config, autocast
+        self.eos_text = tokenizer.eos_token or ""
+        self.prefix = prefix_ids(tokenizer, config.response_prefix)
+
+    def reply(self, episodes: Sequence[Episode], *, greedy: bool, seed: int) -> list[Reply]:
+        config = self.config
         completions = generate_ids(
-            model,
-            tokenizer,
-            [e.token_ids for e in running],
-            max_new_tokens=config.max_new_tokens,
-            temperature=config.temperature,
-            top_p=config.top_p,
-            seed=mix_seed(seed, turn),
-            autocast_dtype=autocast,
+            self.model, self.tokenizer, [e.token_ids for e in episodes], max_new_tokens=config.max_new_tokens,
+            temperature=config.temperature, top_p=config.top_p, greedy=greedy, seed=seed, autocast_dtype=self.autocast,
         )
-        for episode, completion in zip(running, completions):
+        for episode, completion in zip(episodes, completions):
             episode.token_ids += completion.completion_ids
             episode.mask += [1] * completion.num_tokens
-            text = config.response_prefix + completion.text
-            episode.texts.append(text)
-            episode.truncated = episode.truncated or completion.truncated
-            observation, reward, terminated, truncated, info = episode.env.step(text)
-            episode.correctness += float(reward)
-            episode.formats.append(float(info.get("reward_components", {}).get("format", 0.0)))
-            episode.answered.append(float(info.get("extracted") is not None))
-            if config.overlong_buffer:
-                episode.overlongs.append(overlong_penalty(completion.num_tokens, config.max_new_tokens, config.overlong_buffer))
-            episode.success = bool(info.get("correct", episode.correctness >= 1.0))
-            if terminated or truncated or turn == config.max_turns - 1:
-                episode.done = True
-                continue
-            env_ids = continuation_ids(tokenizer, episode.messages, text, observation, not completion.truncated, eos_text)
-            env_ids += prefix_ids(tokenizer, config.response_prefix)
-            episode.messages += [{"role": "assistant", "content": text}, {"role": "user", "content": observation}]
-            episode.token_ids += env_ids
-            episode.mask += [0] * len(env_ids)
+        return [Reply(config.response_prefix + c.text, c.num_tokens, c.truncated) for c in completions]
+
+    def observe(self, episode: Episode, reply: Reply, observation: str) -> None:
+        env_ids = continuation_ids(self.tokenizer, episode.messages, reply.text, observation, not reply.truncated, self.eos_text)
+        env_ids += self.prefix
+        episode.token_ids += env_ids
+        episode.mask += [0] * len(env_ids)
+
+
+def run_episodes(model: Any, tokenizer: Any, episodes: list[Episode], config: TrainConfig, seed: int, autocast: torch.dtype | None) -> None:
+    """Play every episode to its end (or ``max_turns``) through the episode engine, every
+    running episode of a turn in one generation batch; then set each one's shaped reward."""
+    play(episodes, TokenPolicy(model, tokenizer, config, autocast), batch_size=max(1, len(episodes)), seed=seed)
     for episode in episodes:
-        parts = episode.components()
-        episode.reward = (
-            parts["correctness"]
-            + config.format_weight * parts["format"]
-            + config.answer_weight * parts["answer"]
-            + config.overlong_weight * parts["overlong"]
-        )
+        episode.reward = shaped_reward(episode, config)
+
+
+def shaped_reward(episode: Episode, config: TrainConfig) -> float:
+    """The env's return plus the weighted shaping terms (see :meth:`components`)."""
+    parts = components(episode, config)
+    return (
+        parts["correctness"]
+        + config.format_weight * parts["format"]
+        + config.answer_weight * parts["answer"]
+        + config.overlong_weight * parts["overlong"]
+    )
+
+
+def components(episode: Episode, config: TrainConfig) -> dict[str, float]:
+    """The reward's parts: the env's return, and the per-turn means of the R1 format reward, of
+    whether an answer block was read, and of the over-length penalty (0 when it is off)."""
+    overlongs = [overlong_penalty(n, config.max_new_tokens, config.overlong_buffer) for n in episode.turn_tokens] if config.overlong_buffer else []
+    return {
+        "correctness": episode.correctness,
+        "format": float(np.mean(episode.formats)) if episode.formats else 0.0,
+        "answer": float(np.mean(episode.answered)) if episode.answered else 0.0,
+        "overlong": float(np.mean(overlongs)) if overlongs else 0.0,
+    }
 
 
 def prefix_ids(tokenizer: Any, prefix: str) -> list[int]:

@@ -40,7 +40,8 @@ from thinkgym.agents.faults import StopSignals, TrainingDiverged, TrainingStoppe
 from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
 from thinkgym.agents.logprobs import shared_prefix_batch, shared_prefix_logps
 from thinkgym.agents.policy import load_policy
-from thinkgym.agents.rollout import EnvPool, Episode, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
+from thinkgym.agents.episodes import Episode
+from thinkgym.agents.rollout import EnvPool, components, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
 from thinkgym.envs.registry import env_info, make as make_env
 
 STATE_FILE = "trainer_state.pt"
@@ -186,7 +187,7 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
         t_train, cpu_train = time.perf_counter() - t_train, time.process_time() - cpu_train
 
         # -- bookkeeping ----------------------------------------------------------------------------
-        records = gather([episode_record(e) for e in batch], accelerator)
+        records = gather([episode_record(e, config) for e in batch], accelerator)
         nonfinite_run, nonfinite_total = (0, nonfinite_total) if finite else (nonfinite_run + 1, nonfinite_total + 1)
         changed = curriculum.update((r["env"], r["success"]) for r in records)
         step_time = time.perf_counter() - t0
@@ -372,8 +373,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
 
 
-def episode_record(e: Episode) -> dict[str, Any]:
-    return {"env": e.env_id, "reward": e.reward, "success": e.success, "tokens": e.completion_tokens, "truncated": e.truncated, **e.components()}
+def episode_record(e: Episode, config: TrainConfig) -> dict[str, Any]:
+    """One episode's line of the step statistics; ``success`` is the engine's ``e.correct``."""
+    return {"env": e.env_id, "reward": e.reward, "success": e.correct, "tokens": e.completion_tokens, "truncated": e.truncated, **components(e, config)}
 
 
 def gather(items: list[dict[str, Any]], accelerator: Any) -> list[dict[str, Any]]:
@@ -452,7 +454,7 @@ class RunLogger:
         self.log.write(json.dumps(row) + "\n")
         self.log.flush()
         for e in batch[: self.config.samples_per_step]:
-            sample = {"step": step, "env": e.env_id, "difficulty": e.problem.difficulty, "prompt": e.problem.prompt, "completions": e.texts, "reward": e.reward, "success": e.success}
+            sample = {"step": step, "env": e.env_id, "difficulty": e.problem.difficulty, "prompt": e.problem.prompt, "completions": e.texts, "reward": e.reward, "success": e.correct}
             self.samples.write(json.dumps(sample) + "\n")
         self.samples.flush()
         if self.writer is not None:

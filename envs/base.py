@@ -207,8 +207,10 @@ class MultiTurnEnv(ReasoningEnv):
     Subclasses implement :meth:`generate`, :meth:`play` and :meth:`reference_action`. Each step's
     action is a whole completion; the move is read from its last answer block (use
     :meth:`read_action`). The episode return is in [0, 1]. After each step ``info["answer"]``
-    holds a reference next action ("" when the episode is over). The episode is truncated after
-    ``max_turns`` turns (a config field, default 10).
+    holds a reference next action ("" when the episode is over), and ``info["correct"]`` whether
+    the episode ended solved: an env's ``play`` may set it; otherwise it is true when the episode
+    terminates with a return of at least 1 (solved within the env's budget). The episode is
+    truncated after ``max_turns`` turns (a config field, default 10).
     """
 
     multi_turn: ClassVar[bool] = True
@@ -216,6 +218,7 @@ class MultiTurnEnv(ReasoningEnv):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         self.turn = 0
         self.done = False
+        self.episode_return = 0.0
         return super().reset(seed=seed, options=options)
 
     @property
@@ -257,6 +260,8 @@ class MultiTurnEnv(ReasoningEnv):
         move, error = self.read_action(action)
         observation, reward, terminated, info = self.play(move, error)
         self.turn += 1
+        self.episode_return += float(reward)
+        info["correct"] = bool(terminated and info.get("correct", self.episode_return >= 1.0))
         truncated = not terminated and self.turn >= self.max_turns
         self.done = terminated or truncated
         info.setdefault("extracted", move)

@@ -7,7 +7,7 @@ import torch
 from thinkgym.agents.generation import generate_ids
 from thinkgym.agents.logprobs import shared_prefix_batch
 from thinkgym.agents.policy import load_policy
-from thinkgym.agents.rollout import Episode
+from thinkgym.agents.episodes import Episode
 from thinkgym.agents.trainer import prepare_micro_batch, token_logps
 
 
@@ -21,7 +21,7 @@ def _episodes(prompts: list[list[int]], replies: list[list[list[int]]]) -> list[
             for index, segment in enumerate(segments):
                 ids += segment
                 mask += [1 - index % 2] * len(segment)
-            episodes.append(Episode("x", group, None, [], ids, mask))
+            episodes.append(Episode(None, [], group=group, token_ids=ids, mask=mask))
     return episodes
 
 
