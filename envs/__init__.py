@@ -19,14 +19,17 @@ from thinkgym.envs.registry import (
 
 # Built-in families; each family package imports its task modules, which register themselves.
 from thinkgym.envs import chess, graph, logic, math  # noqa: E402,F401  isort: skip
+from thinkgym.envs.checker import Finding, check_env  # noqa: E402  isort: skip
 
 __all__ = [
     "EnvInfo",
+    "Finding",
     "MultiTurnEnv",
     "Problem",
     "ReasoningEnv",
     "SingleTurnEnv",
     "UnknownEnvError",
+    "check_env",
     "env_info",
     "families",
     "list_envs",

@@ -1,19 +1,19 @@
-"""The env contract, checked for every registered env (built-in and plugin) by the same tests."""
+"""The env contract, checked for every registered env (built-in and plugin) by the same tests.
+
+Each test calls one check of the public checker :mod:`thinkgym.envs.checker` (what a plugin
+author runs as ``thinkgym.envs.check_env(env_id)``), so the project and its plugins are held to
+one contract. The red team is in ``test_reward_hacks.py``.
+"""
 
 from __future__ import annotations
 
-import time
-import warnings
-
-import gymnasium as gym
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import thinkgym
+from thinkgym.envs import checker
 from thinkgym.envs.registry import env_info
 
 ENV_IDS = thinkgym.list_envs()
-SEEDS = [0, 1, 2]
 
 
 def levels(env_id: str) -> list[int]:
@@ -23,22 +23,8 @@ def levels(env_id: str) -> list[int]:
 ENV_LEVELS = [(e, d) for e in ENV_IDS for d in levels(e)]
 
 
-def make(env_id: str, **kwargs):
-    env = gym.make(env_id, disable_env_checker=True, **kwargs)
-    return env
-
-
-def play_reference(env, seed: int) -> tuple[float, dict]:
-    """Play an episode by the reference answers; return the episode return and last info."""
-    _, info = env.reset(seed=seed)
-    total, done, turns = 0.0, False, 0
-    while not done:
-        _, reward, terminated, truncated, info = env.step(f"<answer>{info['answer']}</answer>")
-        total += reward
-        done = terminated or truncated
-        turns += 1
-        assert turns <= 1000, "the episode never ends"
-    return total, info
+def no_findings(findings: list[checker.Finding]) -> None:
+    assert not findings, "\n".join(map(str, findings))
 
 
 def test_registry_has_reference_tasks():
@@ -49,95 +35,32 @@ def test_registry_has_reference_tasks():
 
 @pytest.mark.parametrize("env_id", ENV_IDS, ids=ENV_IDS)
 def test_check_env(env_id):
-    env = make(env_id)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # check_env warns about render modes, which text envs lack
-        check_env(env.unwrapped, skip_render_check=True)
-    unwrapped = env.unwrapped
-    assert unwrapped.family in thinkgym.envs.families()
-    assert unwrapped.max_difficulty >= 3
-    assert isinstance(unwrapped.observation_space, gym.spaces.Text)
-    assert isinstance(unwrapped.action_space, gym.spaces.Text)
-    env.close()
+    no_findings(checker.check_api(env_id))
 
 
 @pytest.mark.parametrize("env_id,difficulty", ENV_LEVELS, ids=[f"{e}-d{d}" for e, d in ENV_LEVELS])
 def test_reference_answer_earns_full_reward(env_id, difficulty):
-    env = make(env_id, difficulty=difficulty)
-    for seed in SEEDS:
-        prompt, info = env.reset(seed=seed)
-        assert env.unwrapped.observation_space.contains(prompt)
-        assert isinstance(info["answer"], str) and info["answer"]
-        total, last = play_reference(env, seed)
-        assert total == pytest.approx(1.0), f"seed {seed}: reference answer scored {total}: {last.get('reason')}"
-    env.close()
+    no_findings(checker.check_reference(env_id, difficulty))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS, ids=ENV_IDS)
 def test_same_seed_same_problem_and_different_seeds_differ(env_id):
-    a, b = make(env_id), make(env_id)
-    for seed in SEEDS:
-        pa, ia = a.reset(seed=seed)
-        pb, ib = b.reset(seed=seed)
-        assert (pa, ia["answer"]) == (pb, ib["answer"])
-    prompts = {a.reset(seed=s)[0] for s in range(8)}
-    assert len(prompts) >= 6, "different seeds should give different problems"
-    a.close(), b.close()
+    no_findings(checker.check_determinism(env_id))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS, ids=ENV_IDS)
-def test_wrong_answer_earns_less(env_id):
-    env = make(env_id)
-    for seed in SEEDS:
-        env.reset(seed=seed)
-        _, reward, *_ , info = env.step("<answer>certainly not the answer 12345</answer>")
-        assert reward < 1.0
-        assert info["reward_components"]["correctness"] == reward or env.unwrapped.multi_turn
-    env.close()
+def test_each_level_poses_a_different_problem(env_id):
+    no_findings(checker.check_levels_differ(env_id))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS, ids=ENV_IDS)
 def test_bad_configs_raise_value_error(env_id):
-    top = env_info(env_id).max_difficulty
-    for bad in (0, top + 1, -1, "2", 1.5):
-        with pytest.raises(ValueError, match="difficulty"):
-            make(env_id, difficulty=bad)
-    with pytest.raises(ValueError, match="unknown option"):
-        make(env_id, no_such_option=3)
-
-
-HOSTILE = [
-    "",
-    "<answer></answer>",
-    "<answer>",
-    "</answer>",
-    "<answer><answer>1</answer>",
-    "<think>" * 10000,
-    "<answer>" + "9" * 100000 + "</answer>",
-    "x" * 1_000_000,
-    "<answer>" + "(" * 5000 + "</answer>",
-    "<answer>\x00\x01\x02\x1b[31m</answer>",
-    "<answer>__import__('os').system('touch /tmp/thinkgym_pwned')</answer>",
-    "<answer>9**9**9**9</answer>",
-    "<answer>().__class__.__bases__[0].__subclasses__()</answer>",
-    "\\boxed{" * 3000,
-    "<answer>" + "A -> " * 3000 + "</answer>",
-    "<answer>\u202e\ufeff\U0001f600 \u2212 \u00bd</answer>",
-]
+    no_findings(checker.check_bad_configs(env_id))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS, ids=ENV_IDS)
 def test_hostile_completions_score_zero_quickly(env_id):
-    env = make(env_id)
-    for i, completion in enumerate(HOSTILE):
-        env.reset(seed=i)
-        start = time.perf_counter()
-        _, reward, terminated, truncated, info = env.step(completion)
-        elapsed = time.perf_counter() - start
-        assert reward == 0.0, f"hostile completion #{i} scored {reward}"
-        assert elapsed < 2.0, f"hostile completion #{i} took {elapsed:.2f}s"
-        assert "reason" in info
-    env.close()
+    no_findings(checker.check_hostile(env_id))
 
 
 def test_unknown_id_suggests_closest():
