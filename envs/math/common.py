@@ -39,7 +39,8 @@ def read_expression(answer: str, variables: frozenset[sympy.Symbol] | set[sympy.
     if stray:
         raise InvalidAnswer(f"unexpected variable(s) {', '.join(stray)}")
     by_name = {s.name: s for s in variables}
-    return expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})
+    renamed = {s: by_name[s.name] for s in expr.free_symbols if s != by_name[s.name]}
+    return expr.xreplace(renamed) if renamed else expr  # xreplace would evaluate an unevaluated parse
 
 
 def equal_verdict(answer: sympy.Expr, reference: sympy.Expr, reason: str) -> Verdict:
@@ -122,7 +123,7 @@ def computed_number(node: sympy.Expr) -> sympy.Expr:
     :class:`InvalidAnswer`."""
     if not _simplified(node):
         raise InvalidAnswer(NOT_A_NUMBER)
-    value = _rebuild(node)
+    value = evaluated(node)
     if value.is_Rational and _ratio_or_number(node) is None:
         raise InvalidAnswer(f"{to_text(value)} is rational: write it as an integer or a fraction")
     return value
@@ -181,7 +182,7 @@ def _simplified(node: sympy.Expr) -> bool:
     if _ratio_or_number(node) is not None:
         return True
     if node.is_Pow:
-        exponent = _rebuild(node.exp)
+        exponent = evaluated(node.exp)
         if node.base.is_Integer and node.base > 1 and exponent.is_Rational and exponent.p == 1 and 2 <= exponent.q <= 12:
             return not sympy.integer_nthroot(int(node.base), int(exponent.q))[1]
         return exponent is sympy.S.NegativeOne and _ratio_or_number(node.base) is None and _simplified(node.base)
@@ -193,8 +194,20 @@ def _simplified(node: sympy.Expr) -> bool:
     return False
 
 
-def _rebuild(node: sympy.Expr) -> sympy.Expr:
-    """The evaluated form of an unevaluated sympy tree of numbers, + * and powers."""
-    if node.is_Add or node.is_Mul or node.is_Pow:
-        return node.func(*(_rebuild(a) for a in node.args))
+def evaluated(node: sympy.Expr) -> sympy.Expr:
+    """The evaluated form of an unevaluated parse (each node rebuilt with sympy's evaluation)."""
+    if node.args:
+        return node.func(*(evaluated(a) for a in node.args))
     return node
+
+
+def flat_args(node: sympy.Expr, kind: type) -> list[sympy.Expr]:
+    """The operands of nested unevaluated sums (``kind=sympy.Add``) or products (``sympy.Mul``)."""
+    out, stack = [], [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, kind):
+            stack.extend(reversed(item.args))
+        else:
+            out.append(item)
+    return out

@@ -2,9 +2,12 @@
 
 Prompt: ``Expand (2*x + 3)*(x - 1)^2`` and the answer format.
 Answer: the expanded polynomial, e.g. ``<answer>2x^3 - x^2 - 4x + 3</answer>`` (terms in any
-order, ``*`` optional, LaTeX reads). Reward 1.0 when the answer equals the product *and* is
-written as a sum of monomials (no parentheses left around a sum, no power of a sum); an equal
-but unexpanded answer scores 0.
+order, ``*`` optional, LaTeX reads). Reward 1.0 when the answer, as written, is a sum of
+monomials with like terms collected (no parentheses left around a sum, no power of a sum, no
+two terms with the same monomial) *and* has exactly the coefficients of the expanded product
+(polynomial identity, decided exactly; no decimals). An equal but unexpanded answer, such as
+the prompt's product echoed back or ``2(x + 1)``, scores 0. The posed product is never already
+expanded: every factor is a sum of two nonzero terms.
 
 Difficulty: 1 = two linear factors; 2 = three linear factors or a squared one; 3 = up to four
 factors, some quadratic, in x and y.
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from thinkgym.envs.math.common import X, equal_verdict, nonzero_int, read_expression, to_text
+from thinkgym.envs.math.common import X, evaluated, flat_args, nonzero_int, read_expression, to_text
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
@@ -44,13 +47,29 @@ class ExpandProblem:
 
 
 def _factor(rng: np.random.Generator, c: int, variables: list[sympy.Symbol], quadratic: bool) -> sympy.Expr:
+    """``a v + b``, ``a v + b w`` or ``v^2 + b w`` with a, b nonzero and w another variable than v
+    (with w = v, ``4y - 4y`` would be 0 and ``4y + 2y`` a monomial)."""
     v = variables[int(rng.integers(len(variables)))]
     lead = nonzero_int(rng, 1, min(c, 3)) if not quadratic else 1
     term = lead * v**2 if quadratic else lead * v
-    return term + nonzero_int(rng, -c, c) * (variables[-1] if len(variables) > 1 and rng.random() < 0.5 else 1)
+    others = [w for w in variables if w != v]
+    second = others[0] if others and rng.random() < 0.5 else 1
+    return term + nonzero_int(rng, -c, c) * second
+
+
+EXAMPLE = sympy.expand((2 * X + 3) * (X - 1) ** 2)  # the format line's answer
 
 
 def generate(rng: np.random.Generator, config: ExpandConfig) -> ExpandProblem:
+    """Draw until the problem is not degenerate: every factor is a sum of two terms (never 0 or
+    a monomial), the product is not already expanded, and it is not the format example."""
+    while True:
+        problem = _draw(rng, config)
+        if not is_expanded(problem.product) and problem.expanded != EXAMPLE:
+            return problem
+
+
+def _draw(rng: np.random.Generator, config: ExpandConfig) -> ExpandProblem:
     c, d = config.max_coefficient, config.difficulty
     variables = [X, Y] if d == 3 else [X]
     count = {1: 2, 2: 3, 3: int(rng.integers(2, 5))}[d]
@@ -68,21 +87,34 @@ def generate(rng: np.random.Generator, config: ExpandConfig) -> ExpandProblem:
 
 
 def is_expanded(expr: sympy.Expr) -> bool:
-    """True when ``expr`` is a sum of monomials: no sum inside a product or a power."""
-    for term in sympy.Add.make_args(expr):
-        for factor in sympy.Mul.make_args(term):
-            base = factor.base if factor.is_Pow else factor
-            if not (base.is_Symbol or base.is_Number) or (factor.is_Pow and not factor.exp.is_Integer):
+    """True when ``expr`` (evaluated or as written) is a sum of monomials: each term a product of
+    numbers and variables to positive integer powers, no sum inside a product or a power."""
+    for term in flat_args(expr, sympy.Add):
+        for factor in flat_args(term, sympy.Mul):
+            if factor.is_Pow:
+                exponent = evaluated(factor.exp)
+                if not (exponent.is_Integer and (factor.base.is_Number or (factor.base.is_Symbol and exponent > 0))):
+                    return False
+            elif not (factor.is_Symbol or factor.is_Number):
                 return False
     return True
 
 
 def verify(problem: ExpandProblem, answer: str) -> Verdict:
-    expr = read_expression(answer, problem.expanded.free_symbols | {X})
-    verdict = equal_verdict(expr, problem.expanded, "the answer is not equal to the product")
-    if verdict.score == 1.0 and not is_expanded(expr):
-        return Verdict(0.0, "the answer is equal but not expanded into a sum of terms", verdict.canonical)
-    return verdict
+    variables = sorted(problem.expanded.free_symbols | {X}, key=lambda s: s.name)
+    written = read_expression(answer, set(variables), evaluate=False)
+    value = evaluated(written)
+    canonical = to_text(value)
+    if written.has(sympy.Float):
+        return Verdict(0.0, "write exact coefficients, not decimals", canonical)
+    if not is_expanded(written):
+        return Verdict(0.0, "the answer is not written as a sum of monomials", canonical)
+    # Polynomial identity, decided exactly: the coefficients must be those of the expansion.
+    if sympy.Poly(value, *variables) != sympy.Poly(problem.expanded, *variables):
+        return Verdict(0.0, "the answer is not equal to the product", canonical)
+    if len(flat_args(written, sympy.Add)) != len(sympy.Add.make_args(problem.expanded)):
+        return Verdict(0.0, "collect like terms: the answer has terms with the same monomial or zero terms", canonical)
+    return Verdict(1.0, canonical=canonical)
 
 
 def explain(problem: ExpandProblem) -> str:

@@ -3,8 +3,11 @@
 Prompt: ``Factor completely: x^3 - 2*x^2 - 5*x + 6`` and the answer format.
 Answer: a product of factors, e.g. ``<answer>(x - 1)(x + 2)(x - 3)</answer>`` (any order,
 powers for repeated factors, a constant factor in front, LaTeX reads). Reward 1.0 when the
-product equals the polynomial *and* every non-constant factor is irreducible over the
-rationals; the polynomial written back unfactored, or a partial factorisation, scores 0.
+product, as written, is exactly the polynomial (polynomial identity with rational coefficients:
+the prompt's polynomial plus ``10^(-40)`` is a different polynomial) *and* every non-constant
+factor is irreducible over the rationals; the polynomial written back unfactored, a partial
+factorisation, decimals, or a quotient (``(x-1)^3 / (x-1)``) score 0. Every posed polynomial has
+at least two irreducible factors, so the polynomial itself is never the answer.
 
 Difficulty: 1 = a monic quadratic; 2 = a cubic, possibly with a common integer factor;
 3 = a quartic with a repeated or an irreducible quadratic factor.
@@ -17,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from thinkgym.envs.math.common import X, equal_verdict, nonzero_int, read_expression, to_text
+from thinkgym.envs.math.common import X, evaluated, nonzero_int, read_expression, to_text
 from thinkgym.envs.registry import register_task
-from thinkgym.rewards.verdict import Verdict
+from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 MAX_DEGREE = 12
 
@@ -43,7 +46,19 @@ class FactorProblem:
     factored: sympy.Expr
 
 
+EXAMPLE = sympy.expand(2 * (X - 1) ** 2 * (X + 3))  # the polynomial of the format line's answer
+
+
 def generate(rng: np.random.Generator, config: FactorConfig) -> FactorProblem:
+    """At least two irreducible factors, so the polynomial is never its own factorisation, and
+    never the format example's polynomial."""
+    while True:
+        problem = _draw(rng, config)
+        if problem.polynomial != EXAMPLE:
+            return problem
+
+
+def _draw(rng: np.random.Generator, config: FactorConfig) -> FactorProblem:
     m, d = config.max_root, config.difficulty
     count = {1: 2, 2: 3, 3: 3}[d]
     factors: list[sympy.Expr] = [X - nonzero_int(rng, -m, m) for _ in range(count)]
@@ -62,29 +77,47 @@ def generate(rng: np.random.Generator, config: FactorConfig) -> FactorProblem:
     return FactorProblem(prompt, to_text(factored), polynomial, factored)
 
 
-def unfactored_part(expr: sympy.Expr) -> sympy.Expr | None:
-    """A non-constant factor of ``expr`` (as written) that is reducible over Q, or None."""
-    for factor in sympy.Mul.make_args(expr):
-        base = factor.base if factor.is_Pow and factor.exp.is_Integer else factor
-        if not base.free_symbols:
-            continue
-        if not base.is_polynomial(X):
-            return base
-        poly = sympy.Poly(base, X)
-        if poly.degree() > MAX_DEGREE or (poly.degree() > 1 and not poly.is_irreducible):
-            return base
-    return None
+def written_factors(expr: sympy.Expr) -> list[tuple[sympy.Expr, int]]:
+    """(base, exponent) of each factor of a product as written (nested products and integer
+    powers opened); raises :class:`InvalidAnswer` for anything but a product of polynomials."""
+    out, stack = [], [(expr, 1)]
+    while stack:
+        node, exp = stack.pop()
+        if node.is_Mul:
+            stack.extend((a, exp) for a in node.args)
+        elif node.is_Pow and node.base.free_symbols and evaluated(node.exp).is_Integer:
+            power = int(evaluated(node.exp))
+            if power < 1:
+                raise InvalidAnswer("a factor with a negative or zero power is not a polynomial factor")
+            stack.append((node.base, exp * power))
+        elif node.free_symbols and not evaluated(node).is_polynomial(X):
+            raise InvalidAnswer(f"{to_text(evaluated(node))} is not a polynomial")
+        else:
+            out.append((node, exp))
+    return out
+
+
+def _irreducible(poly: sympy.Poly) -> bool:
+    return poly.degree() <= 1 or (poly.degree() <= MAX_DEGREE and poly.set_domain(sympy.QQ).is_irreducible)
 
 
 def verify(problem: FactorProblem, answer: str) -> Verdict:
-    expr = read_expression(answer)
-    verdict = equal_verdict(expr, problem.polynomial, "the product is not equal to the polynomial")
-    if verdict.score < 1.0:
-        return verdict
-    rest = unfactored_part(expr)
-    if rest is not None:
-        return Verdict(0.0, f"the factor {to_text(rest)} can be factored further", verdict.canonical)
-    return verdict
+    written = read_expression(answer, evaluate=False)
+    if written.has(sympy.Float):
+        return Verdict(0.0, "write exact coefficients, not decimals", to_text(evaluated(written)))
+    factors = written_factors(written)
+    target = sympy.Poly(problem.polynomial, X)
+    if sum(sympy.degree(evaluated(b), X) * e for b, e in factors) != target.degree():
+        return Verdict(0.0, "the product is not equal to the polynomial", to_text(evaluated(written)))
+    value = evaluated(written)
+    canonical = to_text(value)
+    # Exact polynomial equality with rational coefficients: a term as small as 10^-40 counts.
+    if sympy.Poly(value, X) != target:
+        return Verdict(0.0, "the product is not equal to the polynomial", canonical)
+    for base, _ in factors:
+        if base.free_symbols and not _irreducible(sympy.Poly(evaluated(base), X)):
+            return Verdict(0.0, f"the factor {to_text(evaluated(base))} can be factored further", canonical)
+    return Verdict(1.0, canonical=canonical)
 
 
 def explain(problem: FactorProblem) -> str:
