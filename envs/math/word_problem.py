@@ -2,28 +2,30 @@
 
 Prompt: a short story with numbers and a question, e.g. ``Mia buys 4 notebooks at $3 each and
 pays with a $20 bill. How many dollars of change does she get?``, and the answer format.
-Answer: the number, e.g. ``<answer>8</answer>`` (``$8``, ``8 dollars``, ``8.0`` and
-``The answer is 8`` also read). Reward 1.0 when the value is right (exactly, or within a
-relative 1e-6 for a decimal answer), else 0.
+Answer: the number, e.g. ``<answer>8</answer>`` (``$8``, ``8 dollars``, ``8.0``, ``17/2``,
+``8.5`` and ``The answer is 8`` also read). Reward 1.0 when the value is exactly right, else 0:
+every answer is an integer or a fraction, so a decimal counts only when it is exact (``8.5`` for
+17/2; ``56.67`` is not 170/3). The answer must be one number written as a number: arithmetic
+still to do (``360/6``, ``4*3 + 2``), an unreduced fraction, a mixed number or a percentage
+scores 0. The answer is never a number written in the story, nor the example 12.
 
-Difficulty: 1 = one operation; 2 = two or three operations; 3 = several steps with fractions,
-percentages or an unknown to solve for.
+Difficulty: 1 = one operation; 2 = two operations; 3 = three or more steps with fractions,
+percentages or an unknown to solve for. The story template is drawn first, so for one seed the
+three levels pose the same kind of story with one more step each (``steps`` grows with the level).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-import sympy
 
-from thinkgym.envs.math.common import pick
+from thinkgym.envs.math.common import pick, read_number
 from thinkgym.envs.registry import register_task
-from thinkgym.rewards.equivalence import expressions_equal
-from thinkgym.rewards.mathparse import parse_expression
-from thinkgym.rewards.verdict import InvalidAnswer, Verdict
+from thinkgym.rewards.verdict import Verdict
 
 NAMES = ("Mia", "Leo", "Ava", "Noah", "Zoe", "Omar", "Lena", "Ravi", "Sara", "Tom")
 ITEMS = ("notebook", "pencil", "apple", "ticket", "sticker", "muffin", "marble", "book")
@@ -97,13 +99,13 @@ def _sharing(rng: np.random.Generator, d: int) -> Story:
                 f"{people} friends. How many candies does each friend get?", Fraction(each),
                 (f"{total} - {kept} = {total - kept}", f"{total - kept} / {people} = {each}"))
     frac = pick(rng, [Fraction(1, 2), Fraction(1, 3), Fraction(1, 4), Fraction(2, 3)])
-    rest = people * each
+    share = (1 - frac).numerator * _r(rng, 1, 4)  # each friend's candies: the bag is then whole
+    rest = people * share
     total = rest / (1 - frac)
-    if total.denominator != 1:
-        return _sharing(rng, 2)
-    return (f"{pick(rng, NAMES)} gives away {frac} of a bag of candies and shares the remaining {rest} equally "
-            f"among {people} friends. How many candies were in the bag at the start?", total,
-            (f"the remaining {rest} are {1 - frac} of the bag", f"bag = {rest} / ({1 - frac}) = {_show(total)}"))
+    return (f"{pick(rng, NAMES)} gives away {frac} of a bag of candies and shares the rest equally among "
+            f"{people} friends, who get {share} candies each. How many candies were in the bag at the start?", total,
+            (f"the rest: {people} * {share} = {rest}", f"the rest is 1 - {frac} = {1 - frac} of the bag",
+             f"bag = {rest} / ({1 - frac}) = {_show(total)}"))
 
 
 def _ages(rng: np.random.Generator, d: int) -> Story:
@@ -113,11 +115,19 @@ def _ages(rng: np.random.Generator, d: int) -> Story:
         return (f"{b} is {young} years old and {a} is {gap} years older. How old is {a}?", Fraction(young + gap),
                 (f"{young} + {gap} = {young + gap}",))
     later = _r(rng, 2, 10)
-    total = 2 * young + gap + 2 * later
-    steps = (f"in {later} years: (y + {later}) + (y + {gap} + {later}) = {total}",
-             f"2y = {total} - {gap} - {2 * later} = {2 * young}", f"y = {young}")
-    return (f"{a} is {gap} years older than {b}. In {later} years the sum of their ages will be {total}. "
-            f"How old is {b} now?", Fraction(young), steps)
+    if d == 2:
+        total = 2 * young + gap + 2 * later
+        steps = (f"in {later} years: (y + {later}) + (y + {gap} + {later}) = {total}",
+                 f"2y = {total} - {gap} - {2 * later} = {2 * young}", f"y = {young}")
+        return (f"{a} is {gap} years older than {b}. In {later} years the sum of their ages will be {total}. "
+                f"How old is {b} now?", Fraction(young), steps)
+    times = _r(rng, 2, 4)
+    total = (times + 1) * young + 2 * later
+    steps = (f"in {later} years: ({times}y + {later}) + (y + {later}) = {total}",
+             f"{times + 1}y = {total} - {2 * later} = {(times + 1) * young}", f"y = {young}",
+             f"{a} is {times} * {young} = {times * young}")
+    return (f"{a} is {times} times as old as {b}. In {later} years the sum of their ages will be {total}. "
+            f"How old is {a} now?", Fraction(times * young), steps)
 
 
 def _geometry(rng: np.random.Generator, d: int) -> Story:
@@ -140,16 +150,16 @@ def _percent(rng: np.random.Generator, d: int) -> Story:
     if d == 1:
         return (f"A jacket costs ${price}. What is {up}% of its price in dollars?", Fraction(price * up, 100),
                 (f"{price} * {up}/100 = {_show(Fraction(price * up, 100))}",))
-    raised = Fraction(price * (100 + up), 100)
+    rise = Fraction(price * up, 100)
+    raised = price + rise
+    steps = (f"the rise: {price} * {up}/100 = {_show(rise)}", f"after the rise: {price} + {_show(rise)} = {_show(raised)}")
     if d == 2:
-        return (f"A jacket costs ${price}; the price rises by {up}%. What is the new price in dollars?", raised,
-                (f"{price} * {100 + up}/100 = {_show(raised)}",))
+        return (f"A jacket costs ${price}; the price rises by {up}%. What is the new price in dollars?", raised, steps)
     down = pick(rng, [10, 20, 25, 50])
     final = raised * (100 - down) / 100
     return (f"A jacket costs ${price}. The price rises by {up}% and then falls by {down}%. What is the final "
             f"price in dollars?", final,
-            (f"after the rise: {price} * {100 + up}/100 = {_show(raised)}",
-             f"after the fall: {_show(raised)} * {100 - down}/100 = {_show(final)}"))
+            steps + (f"after the fall: {_show(raised)} * {100 - down}/100 = {_show(final)}",))
 
 
 STORIES: tuple[Callable[[np.random.Generator, int], Story], ...] = (_shopping, _travel, _sharing, _ages, _geometry, _percent)
@@ -159,18 +169,28 @@ def _show(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
+EXAMPLE = Fraction(12)  # the answer shown in the prompt's format line
+_NUMBER = re.compile(r"\d+(?:/\d+)?")
+
+
 def generate(rng: np.random.Generator, config: WordProblemConfig) -> WordProblem:
-    text, value, steps = pick(rng, STORIES)(rng, config.difficulty)
-    prompt = f"{text}\nAnswer with a number (a fraction like 7/2 or a decimal is fine), e.g. <answer>12</answer>."
+    """The story template is drawn first, so one seed poses the same story at every level, one
+    more step of work a level. Draws are repeated until the answer is neither a number written
+    in the story nor the format example, so copying a number from the prompt never scores."""
+    story = pick(rng, STORIES)
+    while True:
+        text, value, steps = story(rng, config.difficulty)
+        if value != EXAMPLE and value not in {Fraction(n) for n in _NUMBER.findall(text)}:
+            break
+    prompt = (f"{text}\nAnswer with the exact number: an integer, a fraction like 7/2, or a decimal only if it is "
+              "exact (not rounded), e.g. <answer>12</answer>.")
     return WordProblem(prompt, _show(value), value, steps)
 
 
 def verify(problem: WordProblem, answer: str) -> Verdict:
-    expr = parse_expression(answer)
-    if expr.free_symbols:
-        raise InvalidAnswer("answer with a number")
-    canonical = str(expr)
-    if expressions_equal(expr, sympy.Rational(problem.value.numerator, problem.value.denominator)):
+    value = read_number(answer)
+    canonical = _show(value)
+    if value == problem.value:
         return Verdict(1.0, canonical=canonical)
     return Verdict(0.0, "wrong value", canonical)
 
