@@ -2,27 +2,31 @@
 
 Prompt: the position (FEN, ASCII diagram, side to move) and the answer format.
 Answer: one move in SAN or UCI, e.g. ``<answer>Bxf7+</answer>``. The answer scores by its
-evaluation loss against the best move: Stockfish evaluates the position after the answered move
-and after the best move with the same node-limited search; a loss of at most ``margin_cp``
-centipawns (default 50) earns 1.0, the reward then falls linearly to 0 at ``zero_cp`` (default
-300), and an illegal or unreadable move scores 0 with the reason. A forced mate counts as
-100000 cp minus the plies to mate, so when the best move mates, another move that also forces
-a mate (in at most 50 more plies) keeps full reward.
+evaluation loss against the best move in the problem's grading table (Stockfish's evaluation
+after every legal move, ``nodes`` per search, made when the problem is generated): the winning
+move earns 1.0 and only it; every other move loses at least ``min_gap_cp`` (default 200) and
+earns ``1 - (loss - margin_cp) / (zero_cp - margin_cp)`` clipped to [0, 1) (defaults 50 and 300,
+so 0.4 at a loss of 200 and 0 from 300). An illegal, ambiguous or unreadable move, several
+moves, or a move with non-ASCII characters scores 0 with the reason. A forced mate counts as
+100000 cp minus the plies to mate, so a slower mate is "another move" like any other.
 
-Positions come from seeded games of random legal moves (6 to 40 plies), kept when Stockfish's
-best move leaves the side to move at least +150 cp and at least ``min_gap_cp`` (default 200)
-better than its second-best move: a unique winning move. Difficulty: 1 = the winning move
-captures free material (an undefended piece or one worth more than the capturer); 2 = it is
-any other move (a capture of a defended piece, a check or a quiet move); 3 = it captures
-nothing (a quiet move or a check). ``reset(options={"fen": FEN})`` poses a given position with
-a unique winning move (ValueError otherwise).
+Positions come from seeded games of random legal moves (6 to 40 plies). One is kept when three
+searches agree that one move wins: a two-line (MultiPV 2) search at ``nodes`` and one at
+``check_nodes`` (default 200000, 40x deeper) both rate the same move best, at least +150 cp for
+the side to move and ``min_gap_cp`` above the second line; and in the grading table that move
+is worth at least +150 and every other move at least ``min_gap_cp`` less. The level is mixed
+into the seed. Difficulty, by the kind of the winning move (the kinds are disjoint, so a seed
+never poses one position at two levels): 1 = it captures free material (an undefended piece or
+one worth more than the capturer); 2 = it captures defended material of at most its own value;
+3 = it captures nothing (a quiet move or a check). ``reset(options={"fen": FEN})`` poses a given
+position with a unique winning move (ValueError otherwise).
 
 Needs Stockfish (Debian package ``stockfish``; see :mod:`thinkgym.envs.chess.engine`): one
-engine process per env, started on first use, stopped by ``env.close()``. Generation speed
-(``benchmarks/chess_generation.py``, Stockfish 15.1, 5000 nodes a search, shared two-core
-machine under load): about 6 problems/s at difficulty 1 and 1/s at 2 and 3 (slowest single
-problem 2.6 s); scoring a move other than the best takes one search (about 15 ms). The same
-seed gives the same problem with the same Stockfish build; another build may differ.
+engine process per env, started on first use, stopped by ``env.close()``. Scoring searches
+nothing (a table lookup). Generation speed: see ``benchmarks/chess_generation.py`` (Stockfish
+15.1, shared two-core machine under load): about 1.3 problems/s at difficulty 1, 0.4/s at 2 and
+0.9/s at 3. The same seed gives the same problem with the same Stockfish build; another build
+may differ.
 """
 
 from __future__ import annotations
@@ -35,13 +39,22 @@ import chess
 import numpy as np
 
 from thinkgym.envs.base import SingleTurnEnv
-from thinkgym.envs.chess.common import FORMAT_HINT, board_from_options, color_name, parse_move, position_text, random_game_position
+from thinkgym.envs.chess.common import (
+    FORMAT_HINT,
+    board_from_options,
+    color_name,
+    level_stream,
+    parse_move,
+    position_text,
+    random_game_position,
+)
 from thinkgym.envs.chess.engine import MATE_CP, Engine, cp_score
 from thinkgym.envs.registry import register_env
 from thinkgym.rewards.verdict import Verdict
 
 _VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 100}
 MIN_WIN_CP = 150
+"""The winning move must leave the side to move at least this much ahead (in both searches)."""
 MAX_ATTEMPTS = 20_000
 
 
@@ -53,19 +66,26 @@ class BestMoveConfig:
     zero_cp: int = 300
     """Loss at which the reward reaches 0 (linear in between)."""
     min_gap_cp: int = 200
-    """Generation: the best move must beat the second best by this much."""
+    """Generation: every other move must lose at least this much against the best, both in the
+    grading table and in the deep check (well above ``margin_cp``)."""
     nodes: int = 5000
-    """Stockfish node limit per search (node limits, unlike time limits, are reproducible)."""
+    """Stockfish node limit per grading search: the evaluation after each legal move, which
+    makes the table the answer is scored by (node limits, unlike time limits, are reproducible)."""
+    check_nodes: int = 200_000
+    """Node limit of the deep two-line (MultiPV) search that confirms the winning move is the
+    best by at least ``min_gap_cp`` (at least 10x ``nodes``, so the label holds deeper)."""
     engine_path: str | None = None
     """Path of the Stockfish binary (default: $THINKGYM_STOCKFISH, PATH, /usr/games/stockfish)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.margin_cp < self.zero_cp <= 10_000:
             raise ValueError(f"need 0 <= margin_cp < zero_cp <= 10000, got {self.margin_cp} and {self.zero_cp}")
-        if not 50 <= self.min_gap_cp <= 5000:
-            raise ValueError(f"min_gap_cp must be in 50..5000, got {self.min_gap_cp}")
+        if not self.margin_cp < self.min_gap_cp <= 5000:
+            raise ValueError(f"min_gap_cp must be above margin_cp ({self.margin_cp}) and at most 5000, got {self.min_gap_cp}")
         if not 100 <= self.nodes <= 10_000_000:
             raise ValueError(f"nodes must be in 100..10000000, got {self.nodes}")
+        if not 10 * self.nodes <= self.check_nodes <= 100_000_000:
+            raise ValueError(f"check_nodes must be at least 10 * nodes ({10 * self.nodes}) and at most 100000000, got {self.check_nodes}")
 
 
 @dataclass(frozen=True)
@@ -76,20 +96,22 @@ class BestMoveProblem:
     best_cp: int
     """Evaluation after the best move, for the side to move."""
     runner_up: str
-    """The second-best move (SAN) and its evaluation in the generating search, for ``explain``."""
+    """The second-best move (SAN) and its evaluation in the grading table, for ``explain``."""
     runner_up_cp: int
     config: BestMoveConfig
-    engine: Engine = field(repr=False, compare=False)
+    evals: Mapping[str, int] = field(repr=False, compare=False)
+    """The grading table: every legal move (UCI) -> the evaluation after it, for the side to move."""
 
 
 def generate(rng: np.random.Generator, config: BestMoveConfig, engine: Engine) -> BestMoveProblem:
+    rng = level_stream(rng, config.difficulty)
     for _ in range(MAX_ATTEMPTS):
         board = random_game_position(rng, 6, 40)
-        if board is None or board.legal_moves.count() < 2:
+        if board is None or board.legal_moves.count() < 2 or not _has_kind(board, config.difficulty):
             continue
-        found = _unique_winning_move(board, config, engine)
-        if found is not None and _kind_matches(board, found[0], config.difficulty):
-            return _problem(board, found, config, engine)
+        found = _unique_winning_move(board, config, engine, config.difficulty)
+        if found is not None:
+            return _problem(board, found, config)
     raise RuntimeError(f"no position with a unique winning move in {MAX_ATTEMPTS} attempts")
 
 
@@ -98,40 +120,90 @@ def from_options(options: Mapping[str, Any], config: BestMoveConfig, engine: Eng
     found = _unique_winning_move(board, config, engine) if board.legal_moves.count() >= 2 else None
     if found is None:
         raise ValueError(f"{board.fen()!r} has no unique winning move (by at least {config.min_gap_cp} cp)")
-    return _problem(board, found, config, engine)
+    return _problem(board, found, config)
 
 
-def _unique_winning_move(board: chess.Board, config: BestMoveConfig, engine: Engine) -> tuple[chess.Move, chess.Move, int] | None:
-    """(best move, second-best move, its evaluation) when the best move is a unique win, else None."""
-    first, second = engine.analyse(board, multipv=2)[:2]
-    best, runner_up = cp_score(first["score"], board.turn), cp_score(second["score"], board.turn)
+def _unique_winning_move(
+    board: chess.Board, config: BestMoveConfig, engine: Engine, difficulty: int | None = None
+) -> tuple[chess.Move, dict[str, int]] | None:
+    """(the winning move, the grading table) when one move wins and every other is clearly worse.
+
+    Three filters, cheapest first: a two-line search at the grading budget (most positions stop
+    here); the same at ``check_nodes``, which must agree on the move; then the grading table,
+    the evaluation after every legal move, where every other move must lose ``min_gap_cp``. The
+    table is what answers are scored by, so no second move can earn full reward.
+    """
+    best = _clear_best(board, config, engine, config.nodes)
+    if best is None or (difficulty is not None and not _kind_matches(board, best, difficulty)):
+        return None
+    if _clear_best(board, config, engine, config.check_nodes) != best:
+        return None
+    top = _evaluate_after(board, best, engine)
+    if top < MIN_WIN_CP:
+        return None
+    evals = {best.uci(): top}
+    for move in board.legal_moves:
+        if move != best:
+            evals[move.uci()] = _evaluate_after(board, move, engine)
+            if evals[move.uci()] > top - config.min_gap_cp:
+                return None
+    return best, evals
+
+
+def _evaluate_after(board: chess.Board, move: chess.Move, engine: Engine) -> int:
+    """The grading search: the evaluation after ``move`` for the side that played it."""
+    board.push(move)
+    try:
+        return engine.evaluate(board, not board.turn)
+    finally:
+        board.pop()
+
+
+def _clear_best(board: chess.Board, config: BestMoveConfig, engine: Engine, nodes: int) -> chess.Move | None:
+    """The best move of a two-line search at ``nodes``, if it wins and beats the second by ``min_gap_cp``."""
+    lines = engine.analyse(board, multipv=2, nodes=nodes)
+    if len(lines) < 2:
+        return None
+    best, runner_up = cp_score(lines[0]["score"], board.turn), cp_score(lines[1]["score"], board.turn)
     if best >= MIN_WIN_CP and best - runner_up >= config.min_gap_cp:
-        return first["pv"][0], second["pv"][0], runner_up
+        return lines[0]["pv"][0]
     return None
 
 
-def _kind_matches(board: chess.Board, move: chess.Move, difficulty: int) -> bool:
-    free = board.is_capture(move) and (
+def _is_free_capture(board: chess.Board, move: chess.Move) -> bool:
+    return board.is_capture(move) and (
         not board.is_attacked_by(not board.turn, move.to_square)
         or _VALUES[board.piece_type_at(move.to_square) or chess.PAWN] > _VALUES[board.piece_type_at(move.from_square)]
     )
-    return {1: free, 2: not free, 3: not board.is_capture(move)}[difficulty]
 
 
-def _problem(
-    board: chess.Board, found: tuple[chess.Move, chess.Move, int], config: BestMoveConfig, engine: Engine
-) -> BestMoveProblem:
-    best, second, second_cp = found
+def _kind_matches(board: chess.Board, move: chess.Move, difficulty: int) -> bool:
+    """Whether ``move`` is of the kind level ``difficulty`` asks for. The kinds are disjoint and
+    a problem has one winning move, so one position is never posed at two levels."""
+    if difficulty == 1:
+        return _is_free_capture(board, move)
+    if difficulty == 2:
+        return board.is_capture(move) and not _is_free_capture(board, move)
+    return not board.is_capture(move)
+
+
+def _has_kind(board: chess.Board, difficulty: int) -> bool:
+    """Whether any legal move is of the level's kind (a search-free pre-filter)."""
+    return any(_kind_matches(board, move, difficulty) for move in board.legal_moves)
+
+
+def _problem(board: chess.Board, found: tuple[chess.Move, dict[str, int]], config: BestMoveConfig) -> BestMoveProblem:
+    best, evals = found
     side = color_name(board.turn)
     prompt = (
         f"{position_text(board)}\n"
         f"{side} has one move that wins material or mates; every other move is clearly worse. Find it.\n"
         f"{FORMAT_HINT}, inside answer tags, e.g. <answer>Nxe5</answer> or <answer>f3e5</answer>."
     )
-    after = board.copy(stack=False)
-    after.push(best)
-    best_cp = engine.evaluate(after, board.turn)
-    return BestMoveProblem(prompt, board.san(best), board.fen(), best_cp, board.san(second), second_cp, config, engine)
+    second = max((uci for uci in evals if uci != best.uci()), key=lambda uci: (evals[uci], uci))
+    return BestMoveProblem(
+        prompt, board.san(best), board.fen(), evals[best.uci()], board.san(chess.Move.from_uci(second)), evals[second], config, evals
+    )
 
 
 def verify(problem: BestMoveProblem, answer: str) -> Verdict:
@@ -140,14 +212,11 @@ def verify(problem: BestMoveProblem, answer: str) -> Verdict:
     san = board.san(move)
     if san == problem.answer:
         return Verdict(1.0, canonical=san)
-    mover = board.turn
-    board.push(move)
-    loss = max(0, problem.best_cp - problem.engine.evaluate(board, mover))
+    # Generation made every other move lose more than margin_cp in this table: no other full credit.
+    loss = max(0, problem.best_cp - problem.evals[move.uci()])
     config = problem.config
-    if loss <= config.margin_cp:
-        return Verdict(1.0, canonical=san)
     score = max(0.0, 1.0 - (loss - config.margin_cp) / (config.zero_cp - config.margin_cp))
-    return Verdict(round(score, 4), f"{san} loses {_loss_text(loss)} against the best move", san)
+    return Verdict(round(min(score, 0.99), 4), f"{san} loses {_loss_text(loss)} against the best move", san)
 
 
 def _loss_text(loss: int) -> str:
@@ -179,10 +248,9 @@ class BestMoveEnv(SingleTurnEnv):
     config_cls = BestMoveConfig
     task_verify = staticmethod(verify)
     task_explain = staticmethod(explain)
-    verify_time_limit = 10.0  # one node-limited search, or an engine restart and a search
     # Verified in this process even when verifiers are isolated (THINKGYM_ISOLATE_VERIFIERS):
-    # the parser reads at most a few characters and the engine already runs in its own process
-    # under a node limit, while each worker process would start its own Stockfish.
+    # verification parses a few characters and looks the move up in the problem's grading table
+    # (no engine search), so a worker process would only add a round trip.
     isolatable = False
 
     def __init__(self, difficulty: int = 1, **options: Any) -> None:

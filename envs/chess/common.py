@@ -59,6 +59,8 @@ def position_text(board: chess.Board) -> str:
 def parse_move(board: chess.Board, text: str) -> chess.Move:
     """The legal move of ``board`` written in ``text`` (SAN or UCI); raises InvalidAnswer."""
     token = text.strip()
+    if not token.isascii():
+        raise InvalidAnswer(f"{token[:MAX_MOVE_CHARS]!r} has non-ASCII characters; {FORMAT_HINT}")
     if len(token) > MAX_MOVE_CHARS + 8:
         raise InvalidAnswer(f"a move is at most {MAX_MOVE_CHARS} characters, got {len(token)}")
     token = _MOVE_NUMBER_RE.sub("", token).rstrip("!?. ").strip()
@@ -81,6 +83,8 @@ def parse_move(board: chess.Board, text: str) -> chess.Move:
 def parse_squares(text: str) -> frozenset[str]:
     """A set of square names written in any order, separated by commas or spaces (``e4, D5``);
     raises InvalidAnswer on anything else."""
+    if not text.isascii():
+        raise InvalidAnswer("the squares have non-ASCII characters; write square names like e4")
     tokens = [t for t in _SQUARE_SPLIT_RE.split(text.strip().strip(".[](){}")) if t]
     if not tokens:
         raise InvalidAnswer("no squares listed")
@@ -120,6 +124,12 @@ def board_from_options(options: Mapping[str, Any]) -> chess.Board:
     if unknown or "fen" not in options:
         raise ValueError(f"chess envs accept options={{'fen': FEN}}, got keys {sorted(options)}")
     return board_from_fen(options["fen"])
+
+
+def level_stream(rng: np.random.Generator, difficulty: int) -> np.random.Generator:
+    """A generator for one problem at ``difficulty``, drawn from ``rng``: the level is mixed into
+    the seed, so the levels of one seed scan different candidates (seeds mix, never add)."""
+    return np.random.default_rng(np.random.SeedSequence([int(rng.integers(2**63)), difficulty]))
 
 
 def random_placement(

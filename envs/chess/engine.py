@@ -104,24 +104,33 @@ class Engine:
         return None if self._engine is None else self._engine.transport.get_pid()
 
     def analyse(
-        self, board: chess.Board, multipv: int = 1, root_moves: Iterable[chess.Move] | None = None
+        self,
+        board: chess.Board,
+        multipv: int = 1,
+        root_moves: Iterable[chess.Move] | None = None,
+        *,
+        nodes: int | None = None,
     ) -> list[chess.engine.InfoDict]:
-        """Search ``board`` to the node limit; one info dict per principal variation.
+        """Search ``board`` to the node limit (``nodes``, default the engine's own); one info dict
+        per principal variation, best first.
 
         A dead engine is restarted and the search retried once.
         """
         moves = list(root_moves) if root_moves is not None else None
+        limit = self.limit if nodes is None else chess.engine.Limit(nodes=nodes)
         try:
-            return self._search(board, multipv, moves)
+            return self._search(board, multipv, moves, limit)
         except (chess.engine.EngineError, TimeoutError) as err:
             logger.warning("Stockfish failed (%s); restarting it", err)
             self.close()
-        return self._search(board, multipv, moves)  # a second failure propagates
+        return self._search(board, multipv, moves, limit)  # a second failure propagates
 
-    def _search(self, board: chess.Board, multipv: int, moves: list[chess.Move] | None) -> list[chess.engine.InfoDict]:
+    def _search(
+        self, board: chess.Board, multipv: int, moves: list[chess.Move] | None, limit: chess.engine.Limit
+    ) -> list[chess.engine.InfoDict]:
         # A fresh `game` object makes python-chess send ucinewgame, which clears the hash: every
         # search starts from the same state, so its result is reproducible.
-        return self._started().analyse(board, self.limit, multipv=multipv, root_moves=moves, game=object())
+        return self._started().analyse(board, limit, multipv=multipv, root_moves=moves, game=object())
 
     def evaluate(self, board: chess.Board, color: chess.Color) -> int:
         """The centipawn evaluation of ``board`` from ``color``'s point of view (exact at game end)."""
