@@ -4,8 +4,10 @@ Prompt: one question, e.g. ``Find gcd(84, 120).``, ``Compute 7^45 mod 11.`` or `
 product of primes.``, with the answer format.
 Answer: an integer (``<answer>12</answer>``); for factorisation a product of primes and prime
 powers in any order, e.g. ``<answer>2^3 * 3^2 * 5</answer>`` (``2*2*2*3*3*5`` and
-``2^{3} \\cdot 3^{2} \\cdot 5`` also read). Reward 1.0 when correct. A factorisation must be
-written with primes only: writing the number itself, or a composite factor, scores 0.
+``2^{3} \\cdot 3^{2} \\cdot 5`` also read). Reward 1.0 when correct. An integer must be written
+as one (``84 - 72`` or ``gcd(84, 120)`` is not an answer); a factorisation must be written with
+primes only: writing the number itself, or a composite factor, scores 0. The answer is never
+one of the question's numbers nor the format example.
 
 Difficulty: 1 = numbers below 100 and small moduli; 2 = below 1000; 3 = below 100000 and
 exponents up to 1000 in the modular questions.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from thinkgym.envs.math.common import pick
+from thinkgym.envs.math.common import pick, read_number
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.mathparse import parse_expression
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -50,7 +52,19 @@ class NumberTheoryProblem:
     value: int
 
 
+EXAMPLES = {"gcd": 12, "lcm": 12, "mod": 12, "factor": 120}  # the values of the format line's answers
+
+
 def generate(rng: np.random.Generator, config: NumberTheoryConfig) -> NumberTheoryProblem:
+    """Draw until the answer is not one of the question's numbers (``gcd(12, 36)``, ``5^1 mod 7``)
+    and not the format example, so copying a number from the prompt never scores."""
+    while True:
+        problem = _draw(rng, config)
+        if problem.value != EXAMPLES[problem.kind] and (problem.kind == "factor" or problem.value not in problem.numbers):
+            return problem
+
+
+def _draw(rng: np.random.Generator, config: NumberTheoryConfig) -> NumberTheoryProblem:
     top, max_exp = _LIMITS[config.difficulty]
     kind = pick(rng, config.kinds)
     fmt = "Answer with an integer, e.g. <answer>12</answer>."
@@ -83,10 +97,8 @@ def _factor_text(n: int) -> str:
 
 def verify(problem: NumberTheoryProblem, answer: str) -> Verdict:
     if problem.kind != "factor":
-        value = parse_expression(answer, evaluate=False)
-        if not value.is_Integer:
-            raise InvalidAnswer(f"expected an integer, got {answer[:40]!r}")
-        if int(value) == problem.value:
+        value = int(read_number(answer, integer=True))
+        if value == problem.value:
             return Verdict(1.0, canonical=str(value))
         return Verdict(0.0, f"{value} is not the {problem.kind} asked for", str(value))
     factors = _prime_factors(parse_expression(answer, evaluate=False))
