@@ -28,6 +28,7 @@ from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 _LEVELS = {1: (3, 0, (5, 60)), 2: (4, 1, (20, 300)), 3: (6, 2, (100, 999))}  # count, large count, target range
 LARGE = (25, 50, 75, 100)
+EXAMPLE_NUMBERS, EXAMPLE_VALUE = (3, 5, 2), 16  # the format line's "(3 + 5) * 2"
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ def generate(rng: np.random.Generator, config: CountdownConfig) -> CountdownProb
         used = int(rng.integers(2, count + 1)) if config.difficulty > 1 else int(rng.integers(2, 4))
         chosen = [int(k) for k in rng.choice(count, size=used, replace=False)]
         result = _combine(rng, [(numbers[k], str(numbers[k])) for k in chosen])
-        if result and low <= result[0] <= high and result[0] not in numbers:
+        # The target is never a given number (the answer "target" alone), and the format example
+        # is never a solution.
+        if result and low <= result[0] <= high and result[0] not in numbers and not (
+                result[0] == EXAMPLE_VALUE and not Counter(EXAMPLE_NUMBERS) - Counter(numbers)):
             break
     target, text, steps = result
     shown = ", ".join(map(str, numbers))
