@@ -121,10 +121,13 @@ def computed_number(node: sympy.Expr) -> sympy.Expr:
     (``3 - 2*sqrt(2)``, ``(1 + sqrt(5))/2``); no operation on two plain numbers (``2 + 3``, ``6/3``,
     ``sqrt(4)``) and no rational value written otherwise (``sqrt(2)*sqrt(2)``). Raises
     :class:`InvalidAnswer`."""
+    plain = _ratio_or_number(node)
+    if plain is not None:
+        return sympy.Rational(plain.numerator, plain.denominator)  # a decimal with its exact value
     if not _simplified(node):
         raise InvalidAnswer(NOT_A_NUMBER)
     value = evaluated(node)
-    if value.is_Rational and _ratio_or_number(node) is None:
+    if value.is_Rational:
         raise InvalidAnswer(f"{to_text(value)} is rational: write it as an integer or a fraction")
     return value
 

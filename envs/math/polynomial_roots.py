@@ -3,7 +3,11 @@
 Prompt: ``Find all real roots of x^3 - 2*x^2 - 5*x + 6 = 0.`` and the answer format.
 Answer: the distinct roots in any order, e.g. ``<answer>-2, 1, 3</answer>``; ``x = -2 or x = 1
 or x = 3``, ``\\{-2, 1, 3\\}`` and ``\\frac{1 \\pm \\sqrt{5}}{2}`` also read. Reward 1.0 when
-the set of roots is exactly right (a repeated root may be listed once or more), else 0.
+the set of roots is exactly right (a repeated root may be listed once or more), else 0: each
+listed value must be an exact root (checked exactly, so a decimal approximation of an
+irrational root scores 0) and written as a simplified number (integers, decimals, fractions in
+lowest terms and roots of integers; ``6/3``, ``2 + 1`` or ``sqrt(4)`` score 0). The polynomial
+always has a nonzero root, so ``0`` alone never answers it.
 
 Difficulty: 1 = a quadratic with integer roots; 2 = a cubic with integer roots; 3 = a
 quadratic with irrational roots ``p \\pm \\sqrt{q}`` times a linear factor, or a quartic with
@@ -13,13 +17,13 @@ integer roots.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import sympy
 
-from thinkgym.envs.math.common import X, nonzero_int, to_text
+from thinkgym.envs.math.common import X, computed_number, nonzero_int, to_text
 from thinkgym.envs.registry import register_task
-from thinkgym.rewards.equivalence import values_equal
 from thinkgym.rewards.mathparse import Equation, SetOf, Tup, parse_answer
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
@@ -52,6 +56,8 @@ def generate(rng: np.random.Generator, config: PolynomialRootsConfig) -> Polynom
     else:
         count = {1: 2, 2: 3, 3: 4}[config.difficulty]
         roots = [sympy.Integer(int(v)) for v in rng.integers(-m, m + 1, size=count)]
+    if all(r == 0 for r in roots):  # "x^2 = 0" is no problem: shift one root
+        roots[-1] = sympy.Integer(nonzero_int(rng, -m, m))
     lead = nonzero_int(rng, -2, 2) if config.difficulty >= 2 else 1
     polynomial = sympy.expand(lead * sympy.Mul(*(X - r for r in roots)))
     distinct = tuple(sorted(set(roots), key=lambda v: float(v)))
@@ -70,38 +76,47 @@ def _nonsquare(rng: np.random.Generator) -> int:
 
 
 def _roots(answer: str) -> list[sympy.Expr]:
-    value = parse_answer(answer)
-    items = value.items if isinstance(value, (SetOf, Tup)) else (value,)
+    """The listed roots, each a real number in simplified form (see ``computed_number``)."""
+    value = parse_answer(answer, evaluate=False)
+    items = list(value.items) if isinstance(value, (SetOf, Tup)) else [value]
     roots = []
-    for item in items:
-        if isinstance(item, Equation) and isinstance(item.lhs, sympy.Symbol):
+    while items:
+        item = items.pop(0)
+        if isinstance(item, Equation) and isinstance(item.lhs, sympy.Symbol) and item.lhs.name == "x":
             item = item.rhs
-        if isinstance(item, SetOf):  # x = 1 \pm sqrt(2) inside a list
-            roots.extend(_flatten(item))
+        if isinstance(item, SetOf) and not item.braced:  # x = 1 \pm sqrt(2) inside a list
+            items[:0] = item.items
             continue
         if not isinstance(item, sympy.Expr) or item.free_symbols:
             raise InvalidAnswer("list the roots as numbers, e.g. -2, 3")
-        roots.append(item)
+        roots.append(computed_number(item))
     return roots
 
 
-def _flatten(value: SetOf) -> list[sympy.Expr]:
-    out = []
-    for item in value.items:
-        if isinstance(item, Equation):
-            item = item.rhs
-        if not isinstance(item, sympy.Expr) or item.free_symbols:
-            raise InvalidAnswer("list the roots as numbers")
-        out.append(item)
-    return out
+def _is_root(polynomial: sympy.Poly, r: sympy.Expr) -> bool:
+    """Exactly: Horner's rule in fractions for a rational r, symbolic expansion otherwise."""
+    if r.is_Rational:
+        value = Fraction(0)
+        for c in polynomial.all_coeffs():
+            value = value * Fraction(int(r.p), int(r.q)) + int(c)
+        return value == 0
+    return r.is_real is not False and sympy.expand(polynomial.as_expr().subs(X, r)) == 0
 
 
 def verify(problem: PolynomialRootsProblem, answer: str) -> Verdict:
     roots = _roots(answer)
-    canonical = ", ".join(str(r) for r in roots)
-    if values_equal(SetOf(tuple(roots)), SetOf(problem.roots)):
-        return Verdict(1.0, canonical=canonical)
-    return Verdict(0.0, "the roots are not exactly the real roots of the polynomial", canonical)
+    canonical = ", ".join(to_text(r) for r in roots)
+    polynomial = sympy.Poly(problem.polynomial, X)
+    stray = next((r for r in roots if not _is_root(polynomial, r)), None)
+    if stray is not None:
+        return Verdict(0.0, f"{to_text(stray)} is not a root of the polynomial", canonical)
+    # Every listed value is now an exact real root; the real roots of the posed polynomials are at
+    # least 0.15 apart, so matching to 1e-9 identifies each one.
+    listed = [complex(sympy.N(r, 30)) for r in roots]
+    missing = [t for t in problem.roots if not any(abs(complex(sympy.N(t, 30)) - v) < 1e-9 for v in listed)]
+    if missing:
+        return Verdict(0.0, f"a real root is missing ({len(missing)} of {len(problem.roots)})", canonical)
+    return Verdict(1.0, canonical=canonical)
 
 
 def explain(problem: PolynomialRootsProblem) -> str:
