@@ -16,6 +16,7 @@ integer roots.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -93,27 +94,33 @@ def _roots(answer: str) -> list[sympy.Expr]:
     return roots
 
 
-def _is_root(polynomial: sympy.Poly, r: sympy.Expr) -> bool:
-    """Exactly: Horner's rule in fractions for a rational r, symbolic expansion otherwise."""
+def _is_root(polynomial: sympy.Poly, roots: tuple[sympy.Expr, ...], r: sympy.Expr) -> bool:
+    """Exactly: Horner's rule in fractions for a rational r; otherwise r must be within 1e-9 of
+    one of the real roots (they are at least 0.15 apart) and symbolically equal to it."""
     if r.is_Rational:
         value = Fraction(0)
         for c in polynomial.all_coeffs():
             value = value * Fraction(int(r.p), int(r.q)) + int(c)
         return value == 0
-    return r.is_real is not False and sympy.expand(polynomial.as_expr().subs(X, r)) == 0
+    v = complex(r.evalf(20))
+    return any(abs(v - t) < 1e-9 and sympy.expand(r - root) == 0 for root, t in zip(roots, _numeric(roots)))
+
+
+@functools.lru_cache(maxsize=256)
+def _numeric(roots: tuple[sympy.Expr, ...]) -> tuple[complex, ...]:
+    return tuple(complex(r.evalf(20)) for r in roots)
 
 
 def verify(problem: PolynomialRootsProblem, answer: str) -> Verdict:
     roots = _roots(answer)
-    canonical = ", ".join(to_text(r) for r in roots)
+    canonical = ", ".join(str(r) for r in roots)
     polynomial = sympy.Poly(problem.polynomial, X)
-    stray = next((r for r in roots if not _is_root(polynomial, r)), None)
+    stray = next((r for r in roots if not _is_root(polynomial, problem.roots, r)), None)
     if stray is not None:
-        return Verdict(0.0, f"{to_text(stray)} is not a root of the polynomial", canonical)
-    # Every listed value is now an exact real root; the real roots of the posed polynomials are at
-    # least 0.15 apart, so matching to 1e-9 identifies each one.
-    listed = [complex(sympy.N(r, 30)) for r in roots]
-    missing = [t for t in problem.roots if not any(abs(complex(sympy.N(t, 30)) - v) < 1e-9 for v in listed)]
+        return Verdict(0.0, f"{stray} is not a root of the polynomial", canonical)
+    # Every listed value is now exactly one of the real roots: are they all there?
+    listed = _numeric(tuple(roots))
+    missing = [t for t in _numeric(problem.roots) if not any(abs(t - v) < 1e-9 for v in listed)]
     if missing:
         return Verdict(0.0, f"a real root is missing ({len(missing)} of {len(problem.roots)})", canonical)
     return Verdict(1.0, canonical=canonical)
