@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from thinkgym.mix import Mix
 
 FORMATS = {".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -24,20 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def parse_mix(specs: list[str]) -> str | dict[str, float]:
-    """``["a/X-v0:2", "a/Y-v0"]`` -> ``{"a/X-v0": 2.0, "a/Y-v0": 1.0}``; a lone YAML path as is."""
-    if len(specs) == 1 and specs[0].endswith((".yaml", ".yml")):
-        return specs[0]
-    mix: dict[str, float] = {}
-    for spec in specs:
-        env_id, _, weight = spec.partition(":")
-        if env_id in mix:
-            raise ValueError(f"{env_id} is given twice")
-        try:
-            mix[env_id] = float(weight) if weight else 1.0
-        except ValueError:
-            raise ValueError(f"bad weight in {spec!r}: expected ENV_ID or ENV_ID:WEIGHT") from None
-    return mix
+def parse_mix(specs: list[str]) -> Mix:
+    """The mix of the ENV arguments (``["a/X-v0:2", "a/Y-v0"]``, or one YAML path), read by the
+    one mix parser, :func:`thinkgym.mix.parse_mix`."""
+    from thinkgym.mix import parse_mix as parse
+
+    return parse(specs[0] if len(specs) == 1 and specs[0].endswith((".yaml", ".yml")) else specs)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

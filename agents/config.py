@@ -19,25 +19,12 @@ from typing import Any
 import yaml
 
 from thinkgym.agents.grpo import ADVANTAGE_SCALES, AGGREGATIONS, DIVERGENCES
+from thinkgym.mix import EnvSpec, parse_mix
 from thinkgym.prompts import R1_SYSTEM_PROMPT
 
 
 class ConfigError(ValueError):
     """A training config that cannot run; the message lists every problem."""
-
-
-@dataclass
-class EnvSpec:
-    """One entry of the env mix."""
-
-    id: str
-    """A registered env id (built-in or plugin), e.g. ``thinkgym/Arithmetic-v0``."""
-    weight: float = 1.0
-    """Relative probability that a group's problem comes from this env."""
-    difficulty: int = 1
-    """Starting difficulty (the curriculum may move it)."""
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    """Extra env options, passed to ``gym.make``."""
 
 
 LR_SCHEDULES = ("constant", "linear", "cosine")
@@ -51,7 +38,7 @@ class TrainConfig:
     model: str = "default"
     """Policy: ``default`` (SmolLM2-135M-Instruct), a model/run/checkpoint directory, or a hub name."""
     mix: list[EnvSpec] = field(default_factory=lambda: [EnvSpec("thinkgym/Arithmetic-v0")])
-    """The env mix: list of {id, weight, difficulty, kwargs}."""
+    """The env mix: list of {id, weight, difficulty, kwargs} (any form :func:`thinkgym.mix.parse_mix` reads)."""
     seed: int = 0
     """Seed of the data stream, sampling and initialisation."""
     output_dir: str = "runs/grpo"
@@ -214,7 +201,7 @@ def typed_values(config_cls: type, raw: dict[str, Any], problems: list[str]) -> 
             close = difflib.get_close_matches(key, names, n=1)
             problems.append(f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         elif key == "mix":
-            values["mix"] = _parse_mix(value, problems)
+            values["mix"] = parse_mix(value, problems)
         elif hints[key] in (float, float | None) and isinstance(value, str) and _is_number(value):
             values[key] = float(value)  # YAML 1.1 reads "2e-5" (no dot) as a string
         elif _type_ok(value, hints[key]):
@@ -244,8 +231,6 @@ def config_from_dict(raw: dict[str, Any]) -> TrainConfig:
 
 def validate(config: TrainConfig) -> list[str]:
     """Problems with the values of a well-typed config (empty when it can run)."""
-    from thinkgym.envs.registry import UnknownEnvError, env_info
-
     p = []
     checks = [
         (config.group_size >= 2, f"group_size must be >= 2 (GRPO compares completions), got {config.group_size}"),
@@ -276,57 +261,10 @@ def validate(config: TrainConfig) -> list[str]:
         (config.checkpoint_every >= 0, f"checkpoint_every must be >= 0, got {config.checkpoint_every}"),
         (config.keep_checkpoints >= 0, f"keep_checkpoints must be >= 0, got {config.keep_checkpoints}"),
         (config.overlong_buffer == 0 or 0 < config.overlong_buffer < config.max_new_tokens, "overlong_buffer must be 0 or in (0, max_new_tokens)"),
-        (len(config.mix) > 0, "mix must name at least one env"),
     ]
     p += [message for ok, message in checks if not ok]
-    for spec in config.mix:
-        try:
-            info = env_info(spec.id)
-        except UnknownEnvError as err:
-            p.append(f"mix: {err}")
-            continue
-        if spec.weight <= 0:
-            p.append(f"mix: {spec.id} weight must be > 0, got {spec.weight}")
-        if not 1 <= spec.difficulty <= info.max_difficulty:
-            p.append(f"mix: {spec.id} difficulty must be in 1..{info.max_difficulty}, got {spec.difficulty}")
-    ids = [s.id for s in config.mix]
-    if len(set(ids)) != len(ids):
-        p.append("mix: each env id may appear once")
+    parse_mix(config.mix, p)  # the one mix validator (also for configs built in code)
     return p
-
-
-def _parse_mix(value: Any, problems: list[str]) -> list[EnvSpec]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        problems.append(f"mix must be a list of env entries, got {value!r}")
-        return []
-    known = {f.name for f in dataclasses.fields(EnvSpec)}
-    mix = []
-    for entry in value:
-        entry = {"id": entry} if isinstance(entry, str) else entry
-        if not isinstance(entry, dict) or "id" not in entry:
-            problems.append(f"mix entry {entry!r} needs an 'id'")
-            continue
-        unknown = sorted(set(entry) - known)
-        if unknown:
-            problems.append(f"mix entry {entry.get('id')!r}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-            continue
-        bad = [
-            name
-            for name, ok in (
-                ("id", isinstance(entry["id"], str)),
-                ("weight", _type_ok(entry.get("weight", 1.0), float)),
-                ("difficulty", _type_ok(entry.get("difficulty", 1), int)),
-                ("kwargs", isinstance(entry.get("kwargs", {}), dict)),
-            )
-            if not ok
-        ]
-        if bad:
-            problems.append(f"mix entry {entry.get('id')!r}: wrong type for {', '.join(bad)}")
-            continue
-        mix.append(EnvSpec(entry["id"], float(entry.get("weight", 1.0)), int(entry.get("difficulty", 1)), dict(entry.get("kwargs", {}))))
-    return mix
 
 
 def _type_ok(value: Any, hint: Any) -> bool:

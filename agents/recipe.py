@@ -27,8 +27,9 @@ from typing import Any
 
 import yaml
 
-from thinkgym.agents.config import ConfigError, EnvSpec, TrainConfig, _parse_mix, _type_name, _type_ok, config_from_dict
+from thinkgym.agents.config import ConfigError, TrainConfig, _type_name, _type_ok, config_from_dict
 from thinkgym.agents.sft_config import SFTConfig, sft_config_from_dict
+from thinkgym.mix import EnvSpec, parse_mix
 
 STAGES = ("base", "cold_start", "grpo", "rejection", "rejection_sft")
 PRUNE_KEYS = ("dedup", "drop_solved", "drop_unsolved", "max_env_share", "max_difficulty_share")
@@ -123,7 +124,7 @@ def load_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         if key not in hints:
             problems.append(f"unknown key {key!r}")
         elif key == "mix":
-            values["mix"] = _parse_mix(value, problems)
+            values["mix"] = parse_mix(value, problems)
         elif isinstance(value, dict) if typing.get_origin(hints[key]) is dict else _type_ok(value, hints[key]):
             values[key] = value
         else:

@@ -28,15 +28,11 @@ from thinkgym.agents.config import EnvSpec, TrainConfig
 from thinkgym.agents.episodes import Episode, Reply, play
 from thinkgym.agents.generation import encode_chat, generate_ids
 from thinkgym.prompts import build_messages
-from thinkgym.splits import ProblemRef, problem_stream
+from thinkgym.mix import draw_problems as draw_mix
+from thinkgym.mix import mix_seed  # noqa: F401  (re-exported: the run's seed mixer)
+from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
 from thinkgym.rewards.format import overlong_penalty
-
-
-def mix_seed(*numbers: int) -> int:
-    """A 63-bit seed mixed from ``numbers`` with ``SeedSequence``."""
-    state = np.random.SeedSequence([int(n) for n in numbers]).generate_state(2, np.uint32)
-    return (int(state[0]) << 31) ^ int(state[1])
 
 
 class EnvPool:
@@ -70,21 +66,12 @@ class EnvPool:
 def draw_problems(
     config: TrainConfig, pool: EnvPool, levels: dict[str, int], rank: int, step: int, round_: int
 ) -> list[ProblemRef]:
-    """``config.prompts_per_step`` train-split problems for one round of one step on one process."""
-    rng = np.random.default_rng([config.seed, rank, step, round_])
-    weights = np.array([spec.weight for spec in config.mix])
-    picks = rng.choice(len(config.mix), size=config.prompts_per_step, p=weights / weights.sum())
-    problems: list[ProblemRef | None] = [None] * len(picks)
-    for env_index in sorted(set(picks.tolist())):
-        spec = config.mix[env_index]
-        slots = [i for i, pick in enumerate(picks) if pick == env_index]
-        level = levels[spec.id]
-        stream = problem_stream(
-            pool.probe(spec.id, level), spec.id, "train", mix_seed(config.seed, rank, step, round_, env_index), level
-        )
-        for slot in slots:
-            problems[slot] = next(stream)
-    return [p for p in problems if p is not None]
+    """``config.prompts_per_step`` train-split problems for one round of one step on one process
+    (:func:`thinkgym.mix.draw_problems` keyed by ``(rank, step, round)``)."""
+    return draw_mix(
+        config.mix, config.prompts_per_step, split="train", seed=config.seed, key=(rank, step, round_), levels=levels,
+        make_env=lambda spec, level: pool.probe(spec.id, level),
+    )
 
 
 def start_episodes(config: TrainConfig, tokenizer: Any, pool: EnvPool, problems: Sequence[ProblemRef], first_group: int) -> list[Episode]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from thinkgym.agents.config import LR_SCHEDULES, ConfigError, EnvSpec, read_config_mapping, typed_values
+from thinkgym.agents.config import LR_SCHEDULES, ConfigError, read_config_mapping, typed_values
+from thinkgym.mix import EnvSpec, parse_mix
 from thinkgym.prompts import R1_SYSTEM_PROMPT
 
 
@@ -94,7 +95,6 @@ def sft_config_from_dict(raw: dict[str, Any]) -> SFTConfig:
 def validate_sft(config: SFTConfig) -> list[str]:
     """Problems with the values of a well-typed config (empty when it can run)."""
     from thinkgym.agents.sft_data import NoExplainError, check_explainable
-    from thinkgym.envs.registry import UnknownEnvError, env_info
 
     checks = [
         (config.steps >= 1, f"steps must be >= 1, got {config.steps}"),
@@ -115,16 +115,8 @@ def validate_sft(config: SFTConfig) -> list[str]:
     if config.data is None:
         if not config.mix:
             problems.append("mix must name at least one env (or give data=FILE.jsonl)")
-        for spec in config.mix:
-            try:
-                info = env_info(spec.id)
-            except UnknownEnvError as err:
-                problems.append(f"mix: {err}")
-                continue
-            if spec.weight <= 0:
-                problems.append(f"mix: {spec.id} weight must be > 0, got {spec.weight}")
-            if not 1 <= spec.difficulty <= info.max_difficulty:
-                problems.append(f"mix: {spec.id} difficulty must be in 1..{info.max_difficulty}, got {spec.difficulty}")
+        else:
+            parse_mix(config.mix, problems)  # the one mix validator
         if not problems:
             try:
                 check_explainable(config.mix)

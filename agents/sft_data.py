@@ -16,15 +16,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 import thinkgym
-from thinkgym.agents.config import EnvSpec
-from thinkgym.agents.rollout import mix_seed
-from thinkgym.splits import ProblemRef, problem_stream
+from thinkgym.mix import EnvSpec, draw_problems
+from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
 
 Example = dict[str, Any]
+_SFT_TAG = 0x5F7  # SFT's draws, apart from GRPO's (rank, step, round) keys
 
 
 class NoExplainError(ValueError):
@@ -51,19 +50,8 @@ def check_explainable(mix: Sequence[EnvSpec]) -> None:
 
 def train_problems(mix: Sequence[EnvSpec], count: int, seed: int, *, stream: int = 0) -> list[ProblemRef]:
     """``count`` problems from the train split of ``mix``, envs drawn by weight; a pure function
-    of ``(mix, count, seed, stream)``."""
-    rng = np.random.default_rng([seed, stream, 0x5F7])
-    weights = np.array([spec.weight for spec in mix], dtype=float)
-    picks = rng.choice(len(mix), size=count, p=weights / weights.sum()).tolist()
-    problems: list[ProblemRef | None] = [None] * count
-    for index in sorted(set(picks)):
-        spec = mix[index]
-        env = thinkgym.make(spec.id, difficulty=spec.difficulty, **spec.kwargs)
-        stream_ = problem_stream(env, spec.id, "train", mix_seed(seed, stream, index), spec.difficulty)
-        for slot in [i for i, pick in enumerate(picks) if pick == index]:
-            problems[slot] = next(stream_)
-        env.close()
-    return [p for p in problems if p is not None]
+    of ``(mix, count, seed, stream)`` (:func:`thinkgym.mix.draw_problems` keyed by ``stream``)."""
+    return draw_problems(list(mix), count, split="train", seed=seed, key=(_SFT_TAG, stream))
 
 
 def solver_examples(mix: Sequence[EnvSpec], count: int, seed: int, *, stream: int = 0) -> list[Example]:
