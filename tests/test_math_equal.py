@@ -24,7 +24,6 @@ EQUAL = [
     ("\\dfrac12", "1/2"),
     ("\\tfrac{6}{8}", "3/4"),
     ("2\\frac{1}{2}", "5/2"),
-    ("0.3333333", "1/3"),
     ("7.0", "7"),
     ("2\\sqrt{2}", "\\sqrt{8}"),
     ("\\sqrt[3]{27}", "3"),
@@ -53,7 +52,6 @@ EQUAL = [
     ("y = 2x+1", "2x+1"),
     ("x \\in [1,2]", "[1,2]"),
     ("50\\%", "0.5"),
-    ("50%", "50"),
     ("10%", "0.1"),
     ("1,000", "1000"),
     ("1{,}000", "1000"),
@@ -130,6 +128,28 @@ NOT_EQUAL = [
     ("x = 1, y = 2", "y = 1, x = 2"),
     ("\\sqrt{2}, 1", "1.41421356, 1"),
 ]
+
+
+# The reference decides how exact the answer must be: a decimal reference allows a relative
+# tolerance of 1e-6, an exact one needs the exact value (a decimal answer is the rational it writes).
+DECIMAL_REFERENCE_ONLY = [
+    ("1/3", "0.3333333"),
+    ("\\frac{2}{3}", "0.6666667"),
+    ("7", "7.0000001"),
+]
+
+
+@pytest.mark.parametrize("a,b", DECIMAL_REFERENCE_ONLY, ids=[f"{a} ~ {b}" for a, b in DECIMAL_REFERENCE_ONLY])
+def test_tolerance_only_when_the_reference_is_a_decimal(a, b):
+    assert math_equal(a, b)
+    assert not math_equal(b, a)
+
+
+def test_percent_is_a_fraction_unless_the_problem_is_about_percentages():
+    assert math_equal("50%", "0.5") and math_equal("50\\%", "1/2")
+    assert not math_equal("50%", "50") and not math_equal("50", "50%")
+    assert math_equal("50%", "50", percent=True) and math_equal("50", "50%", percent=True)
+    assert math_equal("50%", "1/2", percent=True)
 
 
 @pytest.mark.parametrize("a,b", EQUAL, ids=[f"{a} == {b}" for a, b in EQUAL])
