@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from thinkgym.agents.cli import CLIError
+from thinkgym.agents.evaluate import (  # noqa: F401  (library code; re-exported from here for old imports)
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_NEW_TOKENS,
+    GenerationOptions,
+    display_name,
+    run_eval,
+)
 from thinkgym.prompts import R1_SYSTEM_PROMPT
 
-DEFAULT_MAX_NEW_TOKENS = 192
-DEFAULT_BATCH_SIZE = 128
+
+def __getattr__(name: str) -> object:
+    if name == "device_and_dtype":  # moved to thinkgym.agents.policy; imported lazily (torch)
+        from thinkgym.agents.policy import device_and_dtype
+
+        return device_and_dtype
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,84 +79,15 @@ def parse_difficulty(value: str | None) -> int | str | None:
         raise CLIError(f"--difficulty must be a level (1, 2, ...) or 'all', got {value!r}") from None
 
 
-def device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
-    """The torch device and the weight dtype for ``--device`` and ``--dtype``.
-
-    ``auto`` evaluates in bfloat16 where the hardware has fast bf16 arithmetic (a GPU that
-    supports it, a CPU with AVX512-BF16/AMX), else in float32. Weights are converted once:
-    autocast would re-cast every weight at each generated token.
-    """
-    import torch
-
-    try:
-        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
-    except RuntimeError:
-        raise CLIError(f"--device {device!r} is not a device: use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise CLIError(f"--device {device}: no CUDA GPU is available here (use --device auto or cpu)")
-    if dtype == "fp32":
-        return dev, torch.float32
-    if dtype == "bf16":
-        return dev, torch.bfloat16
-    if dev.type == "cuda":
-        fast = torch.cuda.is_bf16_supported()
-    else:
-        fast = bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
-    return dev, torch.bfloat16 if fast else torch.float32
-
-
-@dataclass(frozen=True)
-class GenerationOptions:
-    """How completions are generated during an evaluation."""
-
-    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
-    response_prefix: str = ""
-    temperature: float = 1.0
-    top_p: float = 1.0
-    batch_size: int = DEFAULT_BATCH_SIZE
-    device: str = "auto"
-    dtype: str = "auto"
-    progress: bool = True
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> GenerationOptions:
-        max_new_tokens = DEFAULT_MAX_NEW_TOKENS if args.max_new_tokens is None else args.max_new_tokens
-        for name, value in (("batch-size", args.batch_size), ("max-new-tokens", max_new_tokens)):
-            if value < 1:
-                raise CLIError(f"--{name} must be >= 1, got {value}")
-        prefix = (args.response_prefix or "").replace("\\n", "\n")  # '<think>\n' typed in a shell
-        return cls(max_new_tokens, prefix, args.temperature, args.top_p, args.batch_size, args.device,
-                   args.dtype, not args.no_progress)
-
-
-def display_name(model: str) -> str:
-    from thinkgym.agents.policy import DEFAULT_ALIASES, DEFAULT_MODEL
-
-    return DEFAULT_MODEL if model in DEFAULT_ALIASES else model
-
-
-def run_eval(
-    model: str, tasks: list, *, n: int, samples: int, seed: int, out: Path, options: GenerationOptions,
-    system_prompt: str | None = R1_SYSTEM_PROMPT,
-) -> dict[str, Path]:
-    """Load the policy, evaluate it on held-out problems and write the report; returns the paths."""
-    from thinkgym.agents.evaluate import evaluate, policy_sampler
-    from thinkgym.agents.policy import load_policy
-    from thinkgym.agents.report import write_eval
-
-    device, dtype = device_and_dtype(options.device, options.dtype)
-    policy, tokenizer = load_policy(model, dtype=dtype, device=device)
-    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
-                             response_prefix=options.response_prefix)
-    started = time.perf_counter()
-    result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
-                      batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
-    settings = {
-        "model": model, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
-        "n": n, "samples": samples, "seed": seed, "split": "eval", **asdict(options), "device": str(device),
-        "dtype": str(dtype).removeprefix("torch."), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
-    }
-    return write_eval(out, result.results, result.records, settings)
+def generation_options(args: argparse.Namespace) -> GenerationOptions:
+    """The :class:`GenerationOptions` of the generation flags (see :func:`add_generation_args`)."""
+    max_new_tokens = DEFAULT_MAX_NEW_TOKENS if args.max_new_tokens is None else args.max_new_tokens
+    for name, value in (("batch-size", args.batch_size), ("max-new-tokens", max_new_tokens)):
+        if value < 1:
+            raise CLIError(f"--{name} must be >= 1, got {value}")
+    prefix = (args.response_prefix or "").replace("\\n", "\n")  # '<think>\n' typed in a shell
+    return GenerationOptions(max_new_tokens, prefix, args.temperature, args.top_p, args.batch_size, args.device,
+                             args.dtype, not args.no_progress)
 
 
 def default_out(model_name: str) -> Path:
@@ -159,7 +101,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for name in ("n", "samples"):
         if getattr(args, name) < 1:
             raise CLIError(f"--{name} must be >= 1, got {getattr(args, name)}")
-    options = GenerationOptions.from_args(args)
+    options = generation_options(args)
     difficulty = parse_difficulty(args.difficulty)
     system_prompt: str | None = R1_SYSTEM_PROMPT
     if args.mix:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from thinkgym.agents.cli import CLIError
-from thinkgym.agents.cmd_eval import DEFAULT_BATCH_SIZE, GenerationOptions, display_name, run_eval
+from thinkgym.agents.evaluate import DEFAULT_BATCH_SIZE, GenerationOptions, display_name, run_eval
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import time
+from dataclasses import asdict
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +31,8 @@ from thinkgym.agents.metrics import summarize
 from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
 from thinkgym.splits import problem_stream
 
+DEFAULT_MAX_NEW_TOKENS = 192
+DEFAULT_BATCH_SIZE = 128
 MAX_EPISODE_TURNS = 64
 """Hard stop for a multi-turn episode whose env never ends it (its own ``max_turns`` comes first)."""
 
@@ -203,3 +208,46 @@ def policy_sampler(
         return [(response_prefix + c.text, c.num_tokens) for c in completions]
 
     return sample
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """How completions are generated during an evaluation."""
+
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    response_prefix: str = ""
+    temperature: float = 1.0
+    top_p: float = 1.0
+    batch_size: int = DEFAULT_BATCH_SIZE
+    device: str = "auto"
+    dtype: str = "auto"
+    progress: bool = True
+
+
+def display_name(model: str) -> str:
+    from thinkgym.agents.policy import DEFAULT_ALIASES, DEFAULT_MODEL
+
+    return DEFAULT_MODEL if model in DEFAULT_ALIASES else model
+
+
+def run_eval(
+    model: str, tasks: list, *, n: int, samples: int, seed: int, out: Path, options: GenerationOptions,
+    system_prompt: str | None = R1_SYSTEM_PROMPT,
+) -> dict[str, Path]:
+    """Load the policy, evaluate it on held-out problems and write the report; returns the paths."""
+    from thinkgym.agents.policy import device_and_dtype, load_policy
+    from thinkgym.agents.report import write_eval
+
+    device, dtype = device_and_dtype(options.device, options.dtype)
+    policy, tokenizer = load_policy(model, dtype=dtype, device=device)
+    sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
+                             response_prefix=options.response_prefix)
+    started = time.perf_counter()
+    result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
+                      batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
+    settings = {
+        "model": model, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
+        "n": n, "samples": samples, "seed": seed, "split": "eval", **asdict(options), "device": str(device),
+        "dtype": str(dtype).removeprefix("torch."), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
+    }
+    return write_eval(out, result.results, result.records, settings)

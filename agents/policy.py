@@ -198,3 +198,29 @@ def _clear_quantization(model: Any) -> None:
             setattr(model, attr, None)
     if getattr(model, "is_quantized", False):
         model.is_quantized = False
+
+
+def device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
+    """The torch device and the weight dtype for ``--device`` and ``--dtype``.
+
+    ``auto`` evaluates in bfloat16 where the hardware has fast bf16 arithmetic (a GPU that
+    supports it, a CPU with AVX512-BF16/AMX), else in float32. Weights are converted once:
+    autocast would re-cast every weight at each generated token.
+    """
+    import torch
+
+    try:
+        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    except RuntimeError:
+        raise ValueError(f"--device {device!r} is not a device: use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: no CUDA GPU is available here (use --device auto or cpu)")
+    if dtype == "fp32":
+        return dev, torch.float32
+    if dtype == "bf16":
+        return dev, torch.bfloat16
+    if dev.type == "cuda":
+        fast = torch.cuda.is_bf16_supported()
+    else:
+        fast = bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
+    return dev, torch.bfloat16 if fast else torch.float32

@@ -236,7 +236,7 @@ def _evaluate(recipe: RecipeConfig, model: str, out: Path, progress: bool) -> di
     """Greedy held-out accuracy of ``model`` on the mix (cached in ``out/results.json``)."""
     if (out / "results.json").is_file():
         return json.loads((out / "results.json").read_text())
-    from thinkgym.agents.cmd_eval import GenerationOptions, run_eval
+    from thinkgym.agents.evaluate import GenerationOptions, run_eval
     from thinkgym.agents.evaluate import EvalTask
 
     grpo = recipe.grpo_config()
