@@ -1,6 +1,10 @@
 """The tokenizer of the math answer parser: a whitelist of numbers, names, LaTeX commands and
-operators; anything else is rejected. Words that are not math (units, filler such as ``the``)
-are dropped; negations (``not``, ``none``) reject the answer.
+operators; anything else is rejected. Words that are not math (units after the answer, filler
+such as ``the answer is``) are dropped. Words that change what the answer claims reject it
+(:func:`refusal`): negations (``not``, ``wrong``), hedges (``about``, ``maybe``, any adverb in
+``-ly`` but ``exactly``, ``precisely``), bounds (``at least``, ``or more``), alternatives and
+conditions (``but``, ``unless``) and operations written in words (``plus``, ``over``). Before
+the first math token only filler may stand (``The answer is``, ``so``), not an unknown word.
 """
 
 from __future__ import annotations
@@ -43,7 +47,32 @@ _CMD_OPS = {
     "rbrace": "\\}", "|": "|", "lvert": "|", "rvert": "|", "vert": "|", "mid": "|",
 }
 SEPARATORS = frozenset({",", ";", "or", "and"})
-_NEGATIONS = frozenset({"not", "no", "none", "never", "neither", "nor", "cannot", "impossible", "undefined", "false"})
+REFUSALS = frozenset("""
+not no none never neither nor cannot impossible undefined false nothing nowhere nobody without
+wrong incorrect untrue mistake mistaken error erroneous invalid bogus fake
+about approx approximate approximation around roughly nearly almost close circa ish estimate estimated
+estimation order magnitude like something somewhere somewhat some any either whichever whatever
+maybe perhaps possibly possible probably probable likely unlikely guess guessing think thought
+believe suppose assume assuming seems seem seemingly might may could would should unsure uncertain
+unknown unclear doubt
+least most more less fewer greater smaller larger bigger higher lower above below under over exceed
+exceeds exceeding beyond than between within range upto up bound bounded minimum maximum max
+but however although though instead rather else otherwise except unless if when whenever depending
+depends
+plus minus times divided squared cubed half twice double triple percent percentage
+""".split())
+"""Words that change what an answer claims: they reject it (see the module docstring)."""
+_HONEST_LY = frozenset({"only", "exactly", "precisely", "finally", "simply", "clearly"})
+LEADING_FILLER = frozenset("""
+the a an final answer answers solution solutions result results value values is are was be equals
+equal so thus hence therefore then we get got have has obtain find found it its this that gives give
+my our correct right exact only exactly just precisely root roots sum product total number amount
+he she they there each child children person people has had spends spent gets pays paid needs need
+needed travels traveled covers rides buys bought gives receives costs cost will new price change
+speed average area age old now
+""".split())
+"""Words that may stand before the first math token of an answer (and a capitalised first word,
+a name: ``Mia spends 24 dollars``)."""
 _SHORT_WORDS = frozenset({"is", "be", "so", "we", "it", "of", "to", "as", "at", "by", "an", "if", "on", "in",
                           "cm", "mm", "km", "kg", "mg", "ml", "ft", "yd", "mi", "lb", "oz", "hr", "pm", "am"})
 _TOKEN = re.compile(
@@ -92,10 +121,17 @@ def tokenize(text: str) -> list[Token]:
     return _drop_words(tokens)
 
 
+def refusal(word: str) -> bool:
+    """Whether ``word`` changes what an answer claims (negation, hedge, bound, alternative)."""
+    low = word.lower()
+    # adverbs of six letters or more (not names such as Emily)
+    return low in REFUSALS or low.endswith("n't") or (low.endswith("ly") and len(low) >= 6 and low not in _HONEST_LY)
+
+
 def _name_tokens(run: str) -> list[Token]:
     low = run.lower()
-    if low in _NEGATIONS:
-        raise ParseError(f"the answer says {run!r}")
+    if refusal(low):
+        raise ParseError(f"the answer is negated, hedged or conditional ({run!r})")
     if run in _CONSTS or low in ("pi", "infinity", "inf", "oo"):
         return [("const", _CONSTS.get(run, _CONSTS.get(low, "")))]
     if low in SEPARATORS:
@@ -131,10 +167,14 @@ def _command_token(name: str) -> Token:
 
 
 def _drop_words(tokens: list[Token]) -> list[Token]:
-    """Remove words (units, filler) and an exponent written right after one (``cm^2``)."""
+    """Remove words (units, filler) and an exponent written right after one (``cm^2``); an
+    unknown word before the first math token rejects the answer (``supposedly 7``)."""
     out: list[Token] = []
     i = 0
     while i < len(tokens):
+        if (tokens[i][0] == "word" and not out and tokens[i][1].lower() not in LEADING_FILLER
+                and tokens[i][1].lower() not in _SHORT_WORDS and not (i == 0 and tokens[i][1].istitle())):
+            raise ParseError(f"cannot read {tokens[i][1]!r} before the answer")
         if tokens[i][0] != "word":
             out.append(tokens[i])
             i += 1

@@ -154,9 +154,13 @@ class _Parser:
             raise ParseError(f"unexpected {self.peek()[1]!r}")
         return _finish(items[0] if len(items) == 1 else SetOf(tuple(items)))
 
-    def items(self) -> list[Any]:
+    def items(self, words: bool = True) -> list[Any]:
+        """Items separated by commas or semicolons, and with ``words`` also by ``or``/``and``
+        (inside brackets and braces only punctuation separates: ``(7 or 8)`` is no pair)."""
         items = [self.item()]
         while self.peek()[1] in SEPARATORS and self.peek()[0] in ("op", "sep"):
+            if self.peek()[0] == "sep" and not words:
+                raise ParseError(f"{self.peek()[1]!r} inside brackets")
             self.take()
             items.append(self.item())
             if len(items) > MAX_ITEMS:
@@ -254,7 +258,7 @@ class _Parser:
                 self.expect_op("}")
                 return items[0] if len(items) == 1 else SetOf(tuple(items), braced=True)
             if kind == "op" and text == "\\{":
-                items = [] if self.peek() == ("op", "\\}") else self.items()
+                items = [] if self.peek() == ("op", "\\}") else self.items(words=False)
                 self.expect_op("\\}")
                 return SetOf(tuple(items), braced=True)
             if kind == "op" and text == "|":
@@ -266,7 +270,7 @@ class _Parser:
             self.depth -= 1
 
     def bracketed(self, opener: str) -> Any:
-        items = self.items()
+        items = self.items(words=False)
         closer = self.take()
         if closer not in (("op", ")"), ("op", "]")):
             raise ParseError(f"expected ')' or ']', found {closer[1]!r}")

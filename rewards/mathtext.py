@@ -6,8 +6,14 @@ math delimiters (``$...$``, ``\\(...\\)``, ``\\[...\\]``), ``\\boxed{}``, LaTeX 
 commands, ``\\text{}``-like commands (their words stay, as units or separators), thousands
 separators written ``1{,}000``, degrees (``30^\\circ``), currency signs, mixed numbers
 (``2\\frac{1}{2}``), unicode math symbols, and a final answer stated in a short sentence
-(``The answer is 7.`` keeps ``7``), and a function name on the left (``f(x) = 2x``,
-``f'(x) = 2``, ``\\frac{dy}{dx} = 3`` keep the right side).
+(``The answer is 7.`` keeps ``7``, ``x = 2 is the answer`` keeps ``x = 2``), and a function
+name on the left (``f(x) = 2x``, ``f'(x) = 2``, ``\\frac{dy}{dx} = 3`` keep the right side).
+
+Before anything is cut away, the whole text is checked for what would change its claim: a
+word of :func:`thinkgym.rewards.mathlex.refusal` anywhere (``7 is not the answer``,
+``\\boxed{7}, or more``), a question mark, ``~`` or ``\\approx`` before a number, several
+``\\boxed{}`` with different contents, or several sentences that each state a value
+(``x is 5 and y is 3``); each raises :class:`ParseError` with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import re
 
 from thinkgym.rewards.extract import last_boxed
+from thinkgym.rewards.mathlex import ParseError, refusal
 
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/",
@@ -46,10 +53,44 @@ _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}|(?<![\\a-zA-Z])
 _LABEL = re.compile(r"(?i)^\s*(?:the\s+)?(?:final\s+)?(?:answer|solution|result)\s*:\s*")
 _FUNCTION_LHS = re.compile(r"^\s*(?:[a-zA-Z]'*\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\)|\\frac\{d[a-zA-Z]?\}\{d[a-zA-Z]\}|d[a-zA-Z]/d[a-zA-Z]|[a-zA-Z]')\s*=(?!=)")
 _TRAILING = re.compile(r"[\s.;:]+$")
+_ANY_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]+(?:'[a-zA-Z]+)?")
+_APPROX = re.compile(r"(?:^|[\s=(:$])~\s*[-+.\d\\]|\\(?:approx|sim|simeq|cong|lesssim|gtrsim)(?![a-zA-Z])|[\u2248\u2243\u2245\u223c]")
+_BOXED_START = re.compile(r"\\(?:boxed|fbox)\s*\{")
+# what may follow the verb in "x = 2 is the answer"
+_HEAD_TAIL = re.compile(
+    r"(?i)\s*(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|exact)\s+)?"
+    r"(?:answer|answers|solution|solutions|result|value|values|root|roots)?\s*(?:correct|right)?\s*")
+
+
+def check_claim(text: str) -> None:
+    """Raise :class:`ParseError` when ``text`` negates, hedges or bounds its answer, asks a
+    question or states several different boxed answers (see the module docstring)."""
+    for match in _ANY_WORD.finditer(text):
+        if refusal(match.group(0)):
+            raise ParseError(f"the answer is negated, hedged or conditional ({match.group(0)!r})")
+    if "?" in text:
+        raise ParseError("the answer is a question")
+    if _APPROX.search(text):
+        raise ParseError("the answer is stated as approximate")
+    if text.count("box") > 1 and len(set(_all_boxed(text))) > 1:
+        raise ParseError("several different boxed answers")
+
+
+def _all_boxed(text: str) -> list[str]:
+    contents = []
+    for match in _BOXED_START.finditer(text):
+        depth, start = 1, match.end()
+        for j in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth == 0:
+                contents.append(text[start:j].strip())
+                break
+    return contents
 
 
 def clean(text: str) -> str:
     """Return ``text`` rewritten into the parser's grammar (see the module docstring)."""
+    check_claim(text)
     boxed = last_boxed(text)
     if boxed is not None:
         text = boxed
@@ -90,8 +131,12 @@ def _sentence_tail(text: str) -> str:
     verbs = list(_VERB.finditer(text))
     if not verbs:
         return text
+    if any(re.search(r"[\d\\]", text[v.end() : w.start()]) for v, w in zip(verbs, verbs[1:])):
+        raise ParseError("several statements in the answer")  # "x is 5 and y is 3", "it is 5 or it is 3"
     tail = text[verbs[-1].end() :]
     if re.search(r"[\d\\]", tail) is None and re.search(r"[\d\\]", text[: verbs[0].start()]):
+        if len(verbs) > 1 or not _HEAD_TAIL.fullmatch(_TRAILING.sub("", tail)):
+            raise ParseError(f"cannot read the sentence after the answer ({tail.strip()[:40]!r})")
         return text[: verbs[0].start()]  # "x = 2 is the answer"
     return tail
 
