@@ -350,3 +350,26 @@ def test_word_problem_levels_pose_different_harder_problems():
         problems = [make("WordProblem", level, seed)[1] for level in (1, 2, 3)]
         assert len({p.prompt for p in problems}) == 3, seed
         assert len(problems[0].steps) < len(problems[1].steps) < len(problems[2].steps), seed
+
+
+# -- class 5/8/10 through the shared reader, in these tasks -------------------------------------
+
+@pytest.mark.parametrize("name", ["Arithmetic", "FractionArithmetic", "WordProblem", "NumberTheory", "LinearSystem",
+                                  "PolynomialRoots"])
+def test_negated_hedged_and_near_answers_score_zero(name):
+    for level, seed in GRID:
+        env, p = make(name, level, seed)
+        a = p.answer
+        zero(env, [f"{a} is not the answer", f"wrong: {a}", f"{a} or more", f"not {a}", f"{a} is wrong, 1 is right"])
+        if INT_OR_FRACTION.fullmatch(a) and "/" not in a:  # an integer reference needs the integer
+            zero(env, [f"{a}.0000007", f"{a}.000000001"])
+
+
+def test_dataset_percent_reads_two_ways_only_in_percentage_problems():
+    from thinkgym.envs.math.dataset import DatasetProblem, verify
+
+    about = DatasetProblem("", "25", "What percent of 80 is 20?", 1, percent=True)
+    other = DatasetProblem("", "10", "What is 5 + 5?", 1, percent=False)
+    assert Fraction(20, 80) * 100 == 25 and Fraction(10, 100) != 10
+    assert verify(about, "25%").score == 1.0 and verify(about, "25").score == 1.0
+    assert verify(other, "10%").score == 0.0 and verify(other, "10").score == 1.0

@@ -10,7 +10,8 @@ tests), so ``gym.make("thinkgym/MathDataset-v0")`` works without arguments.
 Prompt: the problem text followed by the answer format. Answer: the final answer in any form
 :func:`thinkgym.rewards.math_equal` reads (``\\frac{7}{8}``, ``0.875``, ``x = 2, 3``, ``(4, \\infty)``),
 in ``<answer>...</answer>`` or, failing that, the last ``\\boxed{...}``. Reward 1.0 when it
-equals the reference answer (or matches it as text after removing spaces and ``$``), else 0.
+equals the reference answer (or matches it as text after removing spaces and ``$``), else 0;
+``10%`` may stand for 10 only in a problem about percentages (its text says ``%`` or "percent").
 
 Difficulty: the row's ``level`` field (``"Level 3"`` or ``3``, as in the MATH dataset) mapped
 to 1 for levels 1-2, 2 for level 3 and 3 for levels 4-5; rows without a level are bucketed by
@@ -80,6 +81,8 @@ class DatasetProblem:
     answer: str
     problem: str
     level: int
+    percent: bool = False
+    """The problem is about percentages (it says % or percent): ``10%`` may then stand for 10."""
 
 
 def split_of(problem: str) -> str:
@@ -127,7 +130,8 @@ def _load(path: str, mtime_ns: int) -> tuple[DatasetProblem, ...]:
         prompt = f"{text}\n\n{_FORMAT}"
         if not answer or not _PRINTABLE.issuperset(prompt) or not _PRINTABLE.issuperset(answer):
             continue
-        problems.append(DatasetProblem(prompt, answer, text, _bucket(row, answer)))
+        percent = "%" in text or "%" in answer or "percent" in text.lower()
+        problems.append(DatasetProblem(prompt, answer, text, _bucket(row, answer), percent))
     return tuple(problems)
 
 
@@ -164,7 +168,7 @@ def _plain(text: str) -> str:
 
 
 def verify(problem: DatasetProblem, answer: str) -> Verdict:
-    if math_equal(answer, problem.answer) or _plain(answer) == _plain(problem.answer):
+    if math_equal(answer, problem.answer, percent=problem.percent) or _plain(answer) == _plain(problem.answer):
         return Verdict(1.0, canonical=answer.strip())
     return Verdict(0.0, "not equal to the reference answer", answer.strip())
 
