@@ -3,8 +3,9 @@
 Prompt: ``Differentiate f(x) = x^2*sin(3*x) with respect to x.`` and the answer format.
 Answer: f'(x) in any equivalent form, e.g. ``<answer>2x sin(3x) + 3x^2 cos(3x)</answer>``
 (``f'(x) = ...`` and LaTeX such as ``\\cos`` and ``\\frac`` also read). Reward 1.0 when the
-answer equals the derivative as a function of x (checked by evaluation at several points with
-50-digit arithmetic), else 0.
+answer equals the derivative as a function of x, as
+:func:`thinkgym.rewards.equivalence.expressions_equal` decides: polynomials exactly, other
+functions at fixed and seeded points, negative ones included (``|x|`` is not ``x``), else 0.
 
 Difficulty: 1 = polynomials; 2 = sums with sin, cos, exp, log or sqrt; 3 = products,
 compositions and powers of polynomials (product and chain rule).

@@ -2,8 +2,10 @@
 
 Prompt: ``Find an antiderivative of f(x) = 3*x^2 + cos(x).`` and the answer format.
 Answer: any antiderivative F(x), with or without a constant, e.g.
-``<answer>x^3 + sin(x) + C</answer>`` (LaTeX reads). Reward 1.0 when F'(x) equals f(x) for
-x > 0 (so ``ln|x|`` and ``ln(x)`` both count), checked by evaluation at several points, else 0.
+``<answer>x^3 + sin(x) + C</answer>`` (LaTeX reads). Reward 1.0 when F'(x), differentiated for
+real x (d/dx |x| = sign(x)), equals f(x) as :func:`thinkgym.rewards.equivalence.expressions_equal`
+decides: exactly for rational functions, else at positive and negative points where both are
+real (so ``ln|x|`` and ``ln(x)`` both count for 1/x, but ``x|x|/2`` is no antiderivative of x).
 
 Difficulty: 1 = polynomials; 2 = sums with sin, cos, exp, 1/x or sqrt; 3 = integrands that
 need a substitution or integration by parts (derivatives of products and compositions).
@@ -21,7 +23,7 @@ from thinkgym.envs.math.common import ANSWER_HINT, X, equal_verdict, read_expres
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_POSITIVE_X = sympy.Symbol("x", positive=True)
+_REAL_X = sympy.Symbol("x", real=True)
 CONSTANTS = frozenset(sympy.symbols("C c K k"))
 
 
@@ -55,7 +57,7 @@ def generate(rng: np.random.Generator, config: IntegralConfig) -> IntegralProble
 def verify(problem: IntegralProblem, answer: str) -> Verdict:
     text = answer.split("=", 1)[1] if answer.lstrip().startswith("\\int") and "=" in answer else answer
     expr = read_expression(text, CONSTANTS | {X})
-    derivative = sympy.diff(expr.xreplace({X: _POSITIVE_X}), _POSITIVE_X).xreplace({_POSITIVE_X: X})
+    derivative = sympy.diff(expr.xreplace({X: _REAL_X}), _REAL_X).xreplace({_REAL_X: X})
     verdict = equal_verdict(derivative, problem.integrand, "the derivative of the answer is not the integrand")
     return Verdict(verdict.score, verdict.reason, to_text(expr))
 

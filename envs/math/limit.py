@@ -68,11 +68,16 @@ def _case(rng: np.random.Generator, difficulty: int) -> tuple[sympy.Expr, sympy.
     return (1 + sympy.Integer(a) / X) ** X, sympy.oo, "use (1 + a/x)^x -> e^a as x -> oo"
 
 
+EXAMPLE = sympy.Rational(3, 2)  # the answer shown in the prompt's format line
+
+
 def generate(rng: np.random.Generator, config: LimitConfig) -> LimitProblem:
+    """Draws are repeated until the limit exists and is neither the format example nor the
+    point x tends to, so copying either from the prompt never scores."""
     while True:
         function, point, hint = _case(rng, config.difficulty)
         value = sympy.limit(function, X, point)
-        if value.is_finite or value in (sympy.oo, -sympy.oo):
+        if (value.is_finite or value in (sympy.oo, -sympy.oo)) and value not in (EXAMPLE, point):
             break
     where = {sympy.oo: "oo (infinity)", -sympy.oo: "-oo"}.get(point, str(point))
     prompt = (
