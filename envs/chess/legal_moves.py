@@ -28,7 +28,7 @@ from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 _LEVELS = {1: ("RBNPP", 1, 1), 2: ("QRRBBNNPPPP", 3, 5)}  # difficulty -> (piece letters, pieces per side)
 _PIECE_NAMES = {chess.KING: "King", chess.QUEEN: "Queen", chess.ROOK: "Rook", chess.BISHOP: "Bishop", chess.KNIGHT: "Knight", chess.PAWN: "Pawn"}
-_INT_RE = re.compile(r"^\d{1,4}$")
+_INT_RE = re.compile(r"^[0-9]{1,4}$")  # ASCII digits only: "\d" also matches lookalikes such as "\uff18"
 MAX_ATTEMPTS = 10_000
 
 
