@@ -48,7 +48,7 @@ _CMD_OPS = {
 }
 SEPARATORS = frozenset({",", ";", "or", "and"})
 REFUSALS = frozenset("""
-not no none never neither nor cannot impossible undefined false nothing nowhere nobody without
+not no none never neither nor cannot impossible undefined false nothing nowhere nobody without nope nah nay
 wrong incorrect untrue mistake mistaken error erroneous invalid bogus fake
 about approx approximate approximation around roughly nearly almost close circa ish estimate estimated
 estimation order magnitude like something somewhere somewhat some any either whichever whatever
@@ -166,6 +166,12 @@ def _command_token(name: str) -> Token:
     raise ParseError(f"unsupported command \\{name}")
 
 
+def _is_name(tokens: list[Token], i: int) -> bool:
+    """A capitalised first word followed by another word is a name (``Mia spends 24``); one
+    right before the math (``Nope 7``, ``Nope, 7``) is not."""
+    return i == 0 and tokens[0][1].istitle() and len(tokens) > 1 and tokens[1][0] == "word"
+
+
 def _drop_words(tokens: list[Token]) -> list[Token]:
     """Remove words (units, filler) and an exponent written right after one (``cm^2``); an
     unknown word before the first math token rejects the answer (``supposedly 7``)."""
@@ -173,7 +179,7 @@ def _drop_words(tokens: list[Token]) -> list[Token]:
     i = 0
     while i < len(tokens):
         if (tokens[i][0] == "word" and not out and tokens[i][1].lower() not in LEADING_FILLER
-                and tokens[i][1].lower() not in _SHORT_WORDS and not (i == 0 and tokens[i][1].istitle())):
+                and tokens[i][1].lower() not in _SHORT_WORDS and not _is_name(tokens, i)):
             raise ParseError(f"cannot read {tokens[i][1]!r} before the answer")
         if tokens[i][0] != "word":
             out.append(tokens[i])
