@@ -11,8 +11,8 @@ name on the left (``f(x) = 2x``, ``f'(x) = 2``, ``\\frac{dy}{dx} = 3`` keep the 
 
 Before anything is cut away, the whole text is checked for what would change its claim: a
 word of :func:`thinkgym.rewards.mathlex.refusal` anywhere (``7 is not the answer``,
-``\\boxed{7}, or more``), a question mark, ``~`` or ``\\approx`` before a number, several
-``\\boxed{}`` with different contents, or several sentences that each state a value
+``\\boxed{7}, or more``), a question mark, ``\\approx`` or a ``~`` that is not LaTeX spacing
+glued between two tokens (``5~\\text{cm}``), several ``\\boxed{}`` with different contents, or several sentences that each state a value
 (``x is 5 and y is 3``); each raises :class:`ParseError` with the reason.
 """
 
@@ -54,7 +54,7 @@ _LABEL = re.compile(r"(?i)^\s*(?:the\s+)?(?:final\s+)?(?:answer|solution|result)
 _FUNCTION_LHS = re.compile(r"^\s*(?:[a-zA-Z]'*\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\)|\\frac\{d[a-zA-Z]?\}\{d[a-zA-Z]\}|d[a-zA-Z]/d[a-zA-Z]|[a-zA-Z]')\s*=(?!=)")
 _TRAILING = re.compile(r"[\s.;:]+$")
 _ANY_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]+(?:'[a-zA-Z]+)?")
-_APPROX = re.compile(r"(?:^|[\s=(:$])~\s*[-+.\d\\]|\\(?:approx|sim|simeq|cong|lesssim|gtrsim)(?![a-zA-Z])|[\u2248\u2243\u2245\u223c]")
+_APPROX = re.compile(r"(?:^|[\s=(:$])~|\\(?:approx|sim|simeq|cong|lesssim|gtrsim)(?![a-zA-Z])|[\u2248\u2243\u2245\u223c]")
 _BOXED_START = re.compile(r"\\(?:boxed|fbox)\s*\{")
 # what may follow the verb in "x = 2 is the answer"
 _HEAD_TAIL = re.compile(
