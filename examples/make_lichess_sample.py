@@ -34,7 +34,7 @@ import chess
 import chess.engine
 import numpy as np
 
-from thinkgym.envs.chess.best_move import MIN_WIN_CP, BestMoveConfig, _kind_matches, _unique_winning_move
+from thinkgym.envs.chess.best_move import MIN_WIN_CP, BestMoveConfig, _clear_best, _kind_matches, _unique_winning_move
 from thinkgym.envs.chess.common import random_game_position
 from thinkgym.envs.chess.engine import Engine, cp_score, stockfish_path
 from thinkgym.envs.chess.lichess import SAMPLE_PATH
@@ -63,8 +63,9 @@ def main(out: Path = SAMPLE_PATH, seed: int = 2024) -> None:
         board.push(first)
         if board.is_game_over():
             continue
-        kind, line, themes = _classify(board, engine, config)
-        if kind is None or len(found[kind]) >= WANTED[kind]:
+        full = {kind for kind, rows in found.items() if len(rows) >= WANTED[kind]}
+        kind, line, themes = _classify(board, engine, config, full)
+        if kind is None or kind in full:
             continue
         if kind in ("easy", "hard") and not holds(judge, board, line[0]):
             print("dropped: a deeper search disagrees", board.fen(), line[0].uci(), file=sys.stderr)
@@ -84,7 +85,10 @@ def main(out: Path = SAMPLE_PATH, seed: int = 2024) -> None:
         writer.writerows(rows)
 
 
-def _classify(board: chess.Board, engine: Engine, config: BestMoveConfig) -> tuple[str | None, list[chess.Move], list[str]]:
+def _classify(
+    board: chess.Board, engine: Engine, config: BestMoveConfig, full: set[str]
+) -> tuple[str | None, list[chess.Move], list[str]]:
+    """The puzzle kind of ``board`` and its line, or None; kinds in ``full`` skip the deep checks."""
     mates = mating_moves(board)
     if mates:
         return "mateIn1", [mates[0]], ["mate", "mateIn1", "oneMove"]
@@ -104,6 +108,9 @@ def _classify(board: chess.Board, engine: Engine, config: BestMoveConfig) -> tup
         board.pop(), board.pop()
         return "mateIn2", [key, defence, finish], ["mate", "mateIn2", "short"]
     if mate is not None:
+        return None, [], []
+    screened = _clear_best(board, config, engine, config.nodes)
+    if screened is None or ("easy" if _kind_matches(board, screened, 1) else "hard") in full:
         return None, [], []
     found = _unique_winning_move(board, config, engine)
     if found is None:

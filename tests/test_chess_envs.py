@@ -11,7 +11,9 @@ import sys
 import time
 
 import chess
+import chess.engine
 import gymnasium as gym
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -274,6 +276,45 @@ def test_sample_file_rows_are_valid_puzzles():
     assert {p.puzzle_id for p in load_puzzles(themes=("mateIn2",))} == {p.puzzle_id for p in puzzles if "mateIn2" in p.themes}
 
 
+def test_sample_mate_in_two_rows_have_one_key():
+    """LichessPuzzle credits the stored first move (or a mate in one): a second key would be a
+    correct answer scored 0. Each mateIn2 row has exactly one, by this file's brute force."""
+    for puzzle in load_puzzles(themes=("mateIn2",)):
+        board = puzzle.position()
+        keys = []
+        for move in list(board.legal_moves):
+            board.push(move)
+            if board.is_checkmate() or (any(board.legal_moves) and all(_after(board, r, 1) for r in list(board.legal_moves))):
+                keys.append(move.uci())
+            board.pop()
+        assert keys == [puzzle.moves[1]], (puzzle.puzzle_id, keys)
+
+
+SAMPLE_JUDGE_NODES = 1_000_000
+"""Twice the 500000-node MultiPV check that labelled the sample (examples/make_lichess_sample.py
+re-checks every row at 2000000)."""
+
+
+@pytest.mark.engine
+@needs_engine
+def test_sample_engine_rows_hold_at_a_deeper_search():
+    """The stored first move of the engine-labelled rows (a fixed subset: every ninth) is the
+    unique clearly-best move by a fresh Stockfish MultiPV 2 search above the labelling budget."""
+    rows = [p for p in load_puzzles() if "mate" not in p.themes]
+    assert len(rows) >= 20
+    judge = chess.engine.SimpleEngine.popen_uci(stockfish_path())
+    try:
+        judge.configure({"Threads": 1, "Hash": 64})
+        for puzzle in rows[::9]:
+            board = puzzle.position()
+            lines = judge.analyse(board, chess.engine.Limit(nodes=SAMPLE_JUDGE_NODES), multipv=2, game=object())
+            top, second = (line["score"].pov(board.turn).score(mate_score=100_000) for line in lines)
+            assert lines[0]["pv"][0].uci() == puzzle.moves[1], (puzzle.puzzle_id, board.san(lines[0]["pv"][0]))
+            assert top >= 150 and top - second >= 100, (puzzle.puzzle_id, top, second)
+    finally:
+        judge.quit()
+
+
 def _write_csv(path, rows, header="Moves,PuzzleId,Rating,FEN,Themes,Popularity"):
     path.write_text(header + "\n" + "\n".join(rows) + "\n")
     return str(path)
@@ -432,3 +473,55 @@ def test_unclosed_engine_does_not_hang_interpreter_exit():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert not os.path.exists(f"/proc/{int(done.stdout.strip())}")
+
+
+# -- levels pose different problems ------------------------------------------------------------
+LEVEL_SEEDS = {"thinkgym/ForcedMate-v0": {3: 8}}  # mate in 3 takes ~0.4 s a problem; all else 30 seeds
+PYTHON_CHESS_ENVS = [e for e in thinkgym.list_envs(family="chess") if not env_info(e).requires]
+
+
+@pytest.mark.parametrize("env_id", PYTHON_CHESS_ENVS, ids=PYTHON_CHESS_ENVS)
+def test_levels_pose_different_positions_for_the_same_seed(env_id):
+    counts = LEVEL_SEEDS.get(env_id, {})
+    envs = {d: make(env_id, difficulty=d) for d in (1, 2, 3)}
+    for seed in range(30):
+        fens = {d: envs[d].reset(seed=seed) and envs[d].unwrapped.problem.fen for d in envs if seed < counts.get(d, 30)}
+        assert len(set(fens.values())) == len(fens), (seed, fens)
+
+
+def _winning_kind(board: chess.Board, move: chess.Move) -> int:
+    """BestMove's level by the winning move, computed here: 1 free capture, 2 other capture, 3 none."""
+    if not board.is_capture(move):
+        return 3
+    values = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 100}
+    taken = values[board.piece_type_at(move.to_square) or chess.PAWN]  # en passant takes a pawn
+    defended = bool(board.attackers(not board.turn, move.to_square))
+    return 1 if not defended or taken > values[board.piece_type_at(move.from_square)] else 2
+
+
+def test_best_move_level_kinds_are_disjoint():
+    """A move has one kind, and a BestMove problem has one full-credit move, so no position can
+    be posed at two levels; checked for every legal move of random positions."""
+    from thinkgym.envs.chess.best_move import _kind_matches
+    from thinkgym.envs.chess.common import random_game_position
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        board = random_game_position(rng, 6, 40)
+        for move in board.legal_moves if board is not None else ():
+            levels = [d for d in (1, 2, 3) if _kind_matches(board, move, d)]
+            assert levels == [_winning_kind(board, move)], (board.fen(), board.san(move))
+
+
+@pytest.mark.engine
+@needs_engine
+def test_best_move_levels_draw_different_positions():
+    seen = {}
+    for difficulty in (1, 2, 3):
+        env = make("thinkgym/BestMove-v0", difficulty=difficulty)
+        env.reset(seed=4)
+        board = chess.Board(env.unwrapped.problem.fen)
+        assert _winning_kind(board, board.parse_san(env.unwrapped.problem.answer)) == difficulty
+        seen[difficulty] = board.fen()
+        env.close()
+    assert len(set(seen.values())) == 3

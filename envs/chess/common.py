@@ -2,8 +2,12 @@
 and random positions.
 
 Moves are read in SAN (``Qxf7#``, ``O-O``, ``e8=Q``) or UCI (``d1f7``, ``e7e8q``); a move number
-prefix (``1.``, ``1...``) and trailing annotations (``!``, ``?``) are ignored. Anything that is
-not one legal move raises :class:`~thinkgym.rewards.InvalidAnswer` with the reason.
+prefix (``1.``, ``1...``) and trailing annotations (``!``, ``?``) are ignored. Piece letters keep
+their SAN case (``bxc3`` is a b-pawn's capture, ``Bxc3`` a bishop's; ``qxf7`` is refused), and
+text with any non-ASCII character (lookalike letters, fullwidth digits, figurines, zero-width
+spaces) is refused. Anything that is not exactly one legal move (two moves, a sentence, a
+negation) raises :class:`~thinkgym.rewards.InvalidAnswer` with the reason. Square lists are
+read the same way: square names only, case-insensitive, ASCII.
 """
 
 from __future__ import annotations

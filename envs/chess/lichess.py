@@ -22,9 +22,13 @@ are kept in memory). ``reset(options={"fen": FEN})`` poses the selected puzzle w
 position has that FEN.
 
 The shipped sample is *not* from the Lichess database: its rows were constructed in the same
-format by ``examples/make_lichess_sample.py`` (seeded random games; a mate in one or two found
-by exhaustive search, or a unique winning move found by Stockfish) and every row is checked with
-python-chess by the tests. Its ratings are assigned by puzzle type, not measured from play.
+format by ``examples/make_lichess_sample.py`` (seeded random games; a mate in one, or a mate in
+two with exactly one key move, found by exhaustive search; or a unique winning move found by
+BestMove-v0's filter with a 500000-node MultiPV check, then re-checked at 2000000 nodes by a
+fresh Stockfish) and every row is checked with python-chess by the tests, a subset of the
+engine rows again by a 1000000-node Stockfish search. Since only the stored first move (or a
+mate in one) earns 1.0, every row's stored move must be the unique clearly-best move. Its
+ratings are assigned by puzzle type, not measured from play.
 """
 
 from __future__ import annotations
