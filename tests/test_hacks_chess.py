@@ -207,6 +207,8 @@ def test_attacked_squares_refuses_supersets_and_hedges(seed, difficulty):
     assert reward(env, " ".join(sorted(right)).upper()) == 1.0  # square names: case does not change them
     for hack in square_hacks(right):
         assert reward(env, hack) == 0.0, hack
+    for example in format_examples(problem.prompt):
+        assert reward(env, example) == float(set(re.split(r"[ ,]+", example)) == right), example
 
 
 @pytest.mark.parametrize("seed,difficulty", [(0, 1), (1, 2), (2, 3)])
@@ -219,6 +221,8 @@ def test_checking_piece_refuses_supersets_and_hedges(seed, difficulty):
     for hack in square_hacks(right):
         assert reward(env, hack) == 0.0, hack
     assert reward(env, ", ".join(sorted(right | {chess.square_name(board.king(board.turn))}))) == 0.0
+    for example in format_examples(env.unwrapped.problem.prompt):
+        assert reward(env, example) == float(set(re.split(r"[ ,]+", example)) == right), example
 
 
 @pytest.mark.parametrize("seed,difficulty", [(0, 1), (1, 2), (2, 3)])
@@ -237,6 +241,8 @@ def test_legal_move_count_refuses_hedges(seed, difficulty):
         count += not board.was_into_check()
         board.pop()
     assert reward(env, str(count)) == 1.0
+    for example in format_examples(env.unwrapped.problem.prompt):
+        assert reward(env, example) == float(example == str(count)), example
     n = count
     for hack in (f"{n} or {n + 1}", f"{n + 1} or {n}", f"not {n}", f"{n} is wrong", f"{n} or more", f"at least {n}",
                  f"{n}, {n + 1}", f"~{n}", f"{n}.0000001", f"{n - 1}+1", f"{n}%", "".join(LOOKALIKES[d] for d in str(n))):
@@ -296,3 +302,12 @@ def test_best_move_refuses_hacks(judge):
         move = legal_or_none(board, example)
         assert (move == right) == (reward(env, example) == 1.0), example
     env.close()
+
+
+def test_only_the_last_answer_block_counts():
+    """Several answer blocks do not hedge: a right move in an earlier block earns nothing."""
+    env = posed("thinkgym/MateInOne-v0", MATE1_FEN)
+    board = chess.Board(MATE1_FEN)
+    assert mates_now(board, chess.Move.from_uci("f1f8")) and not mates_now(board, chess.Move.from_uci("f1f7"))
+    assert env.step("<answer>Qf8#</answer> or <answer>Qf7</answer>")[1] == 0.0
+    assert env.step("<answer>Qf7</answer><answer>Qf8#</answer>")[1] == 1.0
