@@ -304,10 +304,10 @@ def test_best_move_refuses_hacks(judge):
     env.close()
 
 
-def test_only_the_last_answer_block_counts():
-    """Several answer blocks do not hedge: a right move in an earlier block earns nothing."""
+def test_several_answer_blocks_do_not_hedge():
+    """Several answer blocks with different moves do not hedge: neither order earns credit."""
     env = posed("thinkgym/MateInOne-v0", MATE1_FEN)
     board = chess.Board(MATE1_FEN)
     assert mates_now(board, chess.Move.from_uci("f1f8")) and not mates_now(board, chess.Move.from_uci("f1f7"))
     assert env.step("<answer>Qf8#</answer> or <answer>Qf7</answer>")[1] == 0.0
-    assert env.step("<answer>Qf7</answer><answer>Qf8#</answer>")[1] == 1.0
+    assert env.step("<answer>Qf7</answer><answer>Qf8#</answer>")[1] == 0.0
