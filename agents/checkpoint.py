@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from thinkgym.errors import UserError
+
 CHECKPOINTS = "checkpoints"
 _STEP_RE = re.compile(r"^step-(\d+)$")
 
@@ -61,8 +63,8 @@ def model_dir_of(path: str | os.PathLike[str]) -> Path:
     if latest is not None:
         return latest / "model"
     if (path / CHECKPOINTS).is_dir():
-        raise ValueError(f"run directory {str(path)!r} has no complete checkpoint yet")
-    raise ValueError(f"{str(path)!r} is not a model directory (no config.json), a checkpoint or a run directory")
+        raise UserError(f"run directory {str(path)!r} has no complete checkpoint yet")
+    raise UserError(f"{str(path)!r} is not a model directory (no config.json), a checkpoint or a run directory")
 
 
 def save_model(folder: Path, model: Any, tokenizer: Any, *, lora: bool) -> None:

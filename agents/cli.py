@@ -1,9 +1,14 @@
 """The ``thinkgym`` command line (also ``python -m thinkgym``).
 
 Each sub-command is a module of its own that provides ``add_parser(subparsers)`` and sets
-``func`` on its parser; :data:`COMMANDS` lists them, in the order ``--help`` shows them. A user
-error (:class:`CLIError`, ``ValueError``, a missing file) prints one line and exits with 2;
-``--debug`` shows the traceback instead.
+``func`` on its parser; :data:`COMMANDS` lists them, in the order ``--help`` shows them.
+
+Errors (see :mod:`thinkgym.errors`): an error thinkgym raises on purpose (a
+:class:`~thinkgym.errors.ThinkgymError`: a bad config, an unknown env id, a malformed data
+file, a diverged run), a file the user named that cannot be opened, or a config that is not
+valid YAML prints one line and exits with 2; ``--debug`` shows the traceback instead. Anything
+else (a bare ``ValueError``, ``KeyError``, ...) is a bug: its traceback is shown, then a line
+saying so, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 
 import yaml
 
 from thinkgym.agents.faults import TrainingStopped
+from thinkgym.errors import BUG_REPORT, ThinkgymError, UserError
 
 COMMANDS = [
     "thinkgym.agents.cmd_envs",  # envs, sample, score
@@ -29,8 +36,13 @@ COMMANDS = [
 """Modules that each add one or more sub-commands."""
 
 
-class CLIError(Exception):
-    """A user error that the CLI reports in one line, without a traceback."""
+class CLIError(UserError):
+    """A bad command-line argument; reported in one line, without a traceback."""
+
+
+USER_ERRORS = (ThinkgymError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, yaml.YAMLError)
+"""What :func:`main` reports in one line (exit 2): thinkgym's own errors, a path the user gave
+that cannot be read, a YAML config that does not parse."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingStopped as stopped:  # SIGINT/SIGTERM during training (run, recipe): checkpoint written
         print(f"thinkgym {args.command}: {stopped}", file=sys.stderr)
         return stopped.exit_code
-    except (CLIError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError, yaml.YAMLError) as err:
+    except USER_ERRORS as err:
         if args.debug:
             raise
         if isinstance(err, yaml.YAMLError):
@@ -62,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             err = CLIError(f"not valid YAML: {yaml_error_text(err)}")
         print(f"thinkgym {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except Exception:  # a bug: show where it happened
+        traceback.print_exc()
+        print(f"thinkgym {args.command}: {BUG_REPORT}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 
 import thinkgym
 from thinkgym.envs.registry import env_info, families
+from thinkgym.errors import UserError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_envs(args: argparse.Namespace) -> int:
     if args.family and args.family not in families():
-        raise ValueError(f"unknown family {args.family!r}; families: {', '.join(families())}")
+        raise UserError(f"unknown family {args.family!r}; families: {', '.join(families())}")
     rows = [("id", "family", "levels", "turns", "needs")]
     for env_id in thinkgym.list_envs(args.family):
         info = env_info(env_id)

@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from thinkgym.errors import UserError
+
 if TYPE_CHECKING:
     from thinkgym.mix import Mix
 
@@ -43,7 +45,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     fmt = FORMATS.get(args.out.suffix.lower())
     if fmt is None:
-        raise ValueError(f"--out must end in {' or '.join(FORMATS)}, got {args.out.name!r}")
+        raise UserError(f"--out must end in {' or '.join(FORMATS)}, got {args.out.name!r}")
     dataset = build(parse_mix(args.envs), args.n, args.split, args.seed, difficulty=args.difficulty)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     datasets.disable_progress_bars()

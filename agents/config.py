@@ -19,11 +19,12 @@ from typing import Any
 import yaml
 
 from thinkgym.agents.grpo import ADVANTAGE_SCALES, AGGREGATIONS, DIVERGENCES
+from thinkgym.errors import UserError
 from thinkgym.mix import EnvSpec, parse_mix
 from thinkgym.prompts import R1_SYSTEM_PROMPT
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A training config that cannot run; the message lists every problem."""
 
 

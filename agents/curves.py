@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from thinkgym.errors import DataFileError
+
 LOG_NAME = "log.jsonl"
 
 CHARTS: tuple[tuple[str, str, str], ...] = (
@@ -61,11 +63,11 @@ def read_log(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             if number == len(lines):
                 continue  # a last line cut short by a kill
-            raise ValueError(f"{path}:{number}: not a JSON line") from None
+            raise DataFileError(f"{path}:{number}: not a JSON line") from None
         if isinstance(record, dict):
             records.append(record)
     if not records:
-        raise ValueError(f"{path} holds no step records yet")
+        raise DataFileError(f"{path} holds no step records yet")
     return records
 
 

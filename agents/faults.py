@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from thinkgym.errors import ThinkgymError, UserError
+
 if TYPE_CHECKING:
     import torch
 
@@ -44,8 +46,9 @@ class TrainingStopped(Exception):
         super().__init__(f"stopped by {signal.Signals(signum).name} after step {step}; checkpoint written")
 
 
-class TrainingDiverged(RuntimeError):
-    """Too many consecutive steps had a non-finite loss or gradients."""
+class TrainingDiverged(ThinkgymError, RuntimeError):
+    """Too many consecutive steps had a non-finite loss or gradients; the message says what to
+    change (the command line reports it in one line, exit 2)."""
 
 
 def fault_point(kind: str, step: int) -> None:
@@ -56,7 +59,7 @@ def fault_point(kind: str, step: int) -> None:
         return
     want, _, at = spec.partition(":")
     if want not in FAULT_KINDS or not at.isdigit():
-        raise ValueError(f"{FAULT_ENV} must be one of {', '.join(k + ':STEP' for k in FAULT_KINDS)}, got {spec!r}")
+        raise UserError(f"{FAULT_ENV} must be one of {', '.join(k + ':STEP' for k in FAULT_KINDS)}, got {spec!r}")
     if want == kind and int(at) == step:
         os.kill(os.getpid(), signal.SIGKILL)
 

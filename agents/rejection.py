@@ -23,6 +23,7 @@ from thinkgym.agents.sft_data import Example
 from thinkgym.prompts import build_messages
 from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
+from thinkgym.errors import UserError
 
 
 @dataclass
@@ -51,12 +52,12 @@ def sample_and_verify(
 ) -> list[Scored]:
     """Sample ``k`` completions per problem (batched) and verify each with its env."""
     if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise UserError(f"k must be >= 1, got {k}")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise UserError(f"batch_size must be >= 1, got {batch_size}")
     multi = sorted({p.env_id for p in problems if env_info(p.env_id).multi_turn})
     if multi:
-        raise ValueError(f"rejection sampling supports single-turn tasks only; got {', '.join(multi)}")
+        raise UserError(f"rejection sampling supports single-turn tasks only; got {', '.join(multi)}")
     envs: dict[tuple[str, int], Any] = {}
     try:
         for p in problems:
@@ -123,7 +124,7 @@ def measure_solve_rates(sampler: Sampler, examples: Sequence[Example], *, k: int
     verifies, measured once per distinct problem. Examples need ``env``, ``difficulty`` and ``seed``."""
     missing = sum(any(key not in e for key in ("env", "difficulty", "seed")) for e in examples)
     if missing:
-        raise ValueError(f"{missing} examples lack env/difficulty/seed; cannot pose their problems again")
+        raise UserError(f"{missing} examples lack env/difficulty/seed; cannot pose their problems again")
     keys = sorted({(e["env"], int(e["difficulty"]), int(e["seed"])) for e in examples})
     prompts = {(e["env"], int(e["difficulty"]), int(e["seed"])): e["prompt"] for e in examples}
     refs = [ProblemRef(env, seed_, level, prompts[(env, level, seed_)], "") for env, level, seed_ in keys]

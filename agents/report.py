@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from thinkgym.agents.metrics import difference_interval, paired_difference_interval
+from thinkgym.errors import DataFileError, UserError
 
 RESULTS_KEYS = ("model", "tasks", "mean_accuracy")
 
@@ -57,10 +58,10 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
+        raise DataFileError(f"{path}: not valid JSON ({err})") from None
     missing = [k for k in RESULTS_KEYS if k not in results]
     if missing:
-        raise ValueError(f"{path} is not a thinkgym results file: missing {', '.join(missing)}")
+        raise DataFileError(f"{path} is not a thinkgym results file: missing {', '.join(missing)}")
     return results
 
 
@@ -173,7 +174,7 @@ def compare_rows(before: Mapping[str, Any], after: Mapping[str, Any], outcomes: 
         rows.append({"task": env_id, "n": (a["n"], b["n"]), "before": a["accuracy"], "before_ci": a["ci95"], "after": b["accuracy"],
                      "after_ci": b["ci95"], "delta": b["accuracy"] - a["accuracy"], "delta_ci": [lo, hi], "paired": paired})
     if not rows:
-        raise ValueError("the two evaluations share no task")
+        raise UserError("the two evaluations share no task")
     return rows
 
 

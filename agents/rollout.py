@@ -33,6 +33,7 @@ from thinkgym.mix import mix_seed  # noqa: F401  (re-exported: the run's seed mi
 from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
 from thinkgym.rewards.format import overlong_penalty
+from thinkgym.errors import UserError
 
 
 class EnvPool:
@@ -171,7 +172,7 @@ def continuation_ids(
         add_generation_prompt=True,
     )
     if not after.startswith(before):
-        raise ValueError("the chat template renders a conversation differently once it grows; multi-turn envs need a prefix-stable template")
+        raise UserError("the chat template renders a conversation differently once it grows; multi-turn envs need a prefix-stable template")
     stripped = reply.strip()
     cut = before.rfind(stripped) + len(stripped) if stripped and stripped in before else len(before)
     closing = before[cut:] if stripped in before else eos_text

@@ -21,12 +21,13 @@ import thinkgym
 from thinkgym.mix import EnvSpec, draw_problems
 from thinkgym.splits import ProblemRef
 from thinkgym.envs.registry import env_info
+from thinkgym.errors import DataFileError, UserError
 
 Example = dict[str, Any]
 _SFT_TAG = 0x5F7  # SFT's draws, apart from GRPO's (rank, step, round) keys
 
 
-class NoExplainError(ValueError):
+class NoExplainError(UserError):
     """An env in the mix cannot write worked solutions (multi-turn, or no ``explain``)."""
 
 
@@ -87,13 +88,13 @@ def read_jsonl(path: str | Path) -> list[Example]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number}: not JSON: {err}") from None
+                raise DataFileError(f"{path}:{number}: not JSON: {err}") from None
             problem = _check_example(row)
             if problem:
-                raise ValueError(f"{path}:{number}: {problem}")
+                raise DataFileError(f"{path}:{number}: {problem}")
             examples.append(row)
     if not examples:
-        raise ValueError(f"{path}: no examples")
+        raise DataFileError(f"{path}: no examples")
     return examples
 
 

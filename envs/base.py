@@ -28,6 +28,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from thinkgym.errors import UserError
 from thinkgym.rewards.extract import AnswerNotFound, extract_answer
 from thinkgym.rewards.format import format_reward
 from thinkgym.rewards.guard import DEFAULT_TIME_LIMIT, MAX_COMPLETION_CHARS, guarded_verify, shared_pool
@@ -50,19 +51,25 @@ class Problem(Protocol):
 
 
 def config_from_kwargs(config_cls: type, difficulty: int, max_difficulty: int, kwargs: Mapping[str, Any]) -> Any:
-    """Build ``config_cls(difficulty=..., **kwargs)`` with clear ``ValueError``s for bad input."""
+    """Build ``config_cls(difficulty=..., **kwargs)``; bad input (here or in the config's own
+    ``ValueError`` checks) raises a :class:`~thinkgym.errors.UserError`."""
     if isinstance(difficulty, bool) or not isinstance(difficulty, (int, np.integer)):
-        raise ValueError(f"difficulty must be an integer in 1..{max_difficulty}, got {difficulty!r}")
+        raise UserError(f"difficulty must be an integer in 1..{max_difficulty}, got {difficulty!r}")
     if not 1 <= difficulty <= max_difficulty:
-        raise ValueError(f"difficulty must be in 1..{max_difficulty}, got {difficulty}")
+        raise UserError(f"difficulty must be in 1..{max_difficulty}, got {difficulty}")
     names = {f.name for f in dataclasses.fields(config_cls)}
     unknown = sorted(set(kwargs) - names)
     if unknown:
-        raise ValueError(
+        raise UserError(
             f"unknown option(s) {', '.join(unknown)} for {config_cls.__name__}; "
             f"known options: {', '.join(sorted(names))}"
         )
-    return config_cls(difficulty=int(difficulty), **kwargs)
+    try:
+        return config_cls(difficulty=int(difficulty), **kwargs)
+    except UserError:
+        raise
+    except ValueError as err:  # a config validates its options with ValueError: bad options, not a bug
+        raise UserError(str(err)) from err
 
 
 class ReasoningEnv(gym.Env[str, str]):

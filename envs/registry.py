@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 
 from thinkgym.envs.base import MultiTurnEnv, ReasoningEnv, SingleTurnEnv
+from thinkgym.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ ENTRY_POINT_GROUP = "thinkgym.envs"
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.]+-v\d+$")
 
 
-class UnknownEnvError(ValueError):
+class UnknownEnvError(UserError):
     """An env id that is not registered; the message suggests the closest registered id."""
 
 

@@ -25,6 +25,7 @@ from thinkgym.mix import Mix, MixError, MixSpec, allocate, draw_problems, weight
 from thinkgym.mix import parse_mix as _parse_any
 from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
 from thinkgym.splits import check_split
+from thinkgym.errors import UserError
 
 __all__ = ["COLUMNS", "MixSpec", "allocate", "build", "dataset_mix", "normalize_mix", "parse_mix"]
 COLUMNS = ("prompt", "env_id", "seed", "difficulty", "answer")
@@ -76,7 +77,7 @@ def build(
     """
     check_split(split)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+        raise UserError(f"n must be a positive integer, got {n!r}")
     parsed = dataset_mix(mix)
     if isinstance(difficulty, Mapping):
         levels = dict(difficulty)

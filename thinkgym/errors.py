@@ -2,14 +2,17 @@
 
 Two kinds of failure, told apart by type, not by message:
 
-* :class:`UserError`: the input cannot be used (a bad config value, an unknown env id, a missing
-  or malformed data file, a model without a chat template). The command line prints its message
-  in one line and exits with status 2; the message says what is wrong and, where it can, what to
-  do instead. It is a ``ValueError``, so library callers that catch ``ValueError`` keep working.
-* anything else is a bug (or an environment failure such as out-of-memory): the command line
-  shows the traceback and says where to report it.
+* a :class:`ThinkgymError` is raised on purpose and its message is meant for the user: the
+  command line prints it in one line and exits with status 2. Most are a :class:`UserError`,
+  input that cannot be used (a bad config value, an unknown env id, a missing or malformed data
+  file, a model without a chat template); the message says what is wrong and, where it can, what
+  to do instead. A ``UserError`` is a ``ValueError``, so callers that catch ``ValueError`` keep
+  working.
+* anything else is a bug (or a failure of the machine, such as running out of memory): the
+  command line shows the traceback and says that it is a bug. A bare ``ValueError`` or
+  ``KeyError`` from deep inside the code is no longer taken for bad input.
 
-Every user-error class of the project subclasses :class:`UserError`::
+The classes::
 
     ThinkgymError
     ├── UserError (ValueError)
@@ -24,9 +27,10 @@ Every user-error class of the project subclasses :class:`UserError`::
     │   └── StockfishNotFound        envs.chess.engine    (also a FileNotFoundError)
     └── TrainingDiverged (RuntimeError)   agents.faults   too many non-finite updates in a row
 
-Not user errors: ``InvalidAnswer`` (``rewards.verdict``) is how a parser tells the scorer that a
-model's answer does not read, caught inside scoring and never seen by a user;
-``TrainingStopped`` (``agents.faults``) is the orderly end of a run stopped by a signal.
+Not errors of this kind: ``InvalidAnswer`` (``rewards.verdict``) is how a parser tells the
+scorer that a model's answer does not read; it is caught inside scoring and never reaches a
+user. ``TrainingStopped`` (``agents.faults``) is the orderly end of a run stopped by a signal
+(exit status 128 + the signal).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ BUG_REPORT = "this is a bug in thinkgym, not in your input: please report it to 
 
 
 class ThinkgymError(Exception):
-    """Base of the exceptions thinkgym raises on purpose."""
+    """An error raised on purpose, whose message (one line) is for the user."""
 
 
 class UserError(ThinkgymError, ValueError):

@@ -30,6 +30,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from thinkgym.errors import UserError
 from thinkgym.splits import ProblemRef, check_split, problem_stream
 
 MixSpec = Union[str, "os.PathLike[str]", Sequence[Any], Mapping[str, float]]
@@ -37,7 +38,7 @@ MixSpec = Union[str, "os.PathLike[str]", Sequence[Any], Mapping[str, float]]
 ENTRY_KEYS = ("id", "weight", "difficulty", "kwargs")
 
 
-class MixError(ValueError):
+class MixError(UserError):
     """A mix that cannot be used; the message lists every problem, in one line."""
 
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from thinkgym.envs.base import SingleTurnEnv
 from thinkgym.envs.registry import env_info, make
+from thinkgym.errors import UserError
 
 _local = threading.local()
 
 
-class MultiTurnNotSupported(ValueError):
+class MultiTurnNotSupported(UserError):
     """A multi-turn env was asked to score a single completion."""
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import chess
 import chess.engine
 
+from thinkgym.errors import UserError
+
 logger = logging.getLogger(__name__)
 
 ENV_VAR = "THINKGYM_STOCKFISH"
@@ -33,7 +35,7 @@ MATE_CP = 100_000
 """Centipawn value of a forced mate (minus one per ply to it), so that scores order."""
 
 
-class StockfishNotFound(FileNotFoundError):
+class StockfishNotFound(UserError, FileNotFoundError):
     """No Stockfish binary: install Debian's package ``stockfish`` or set THINKGYM_STOCKFISH."""
 
 

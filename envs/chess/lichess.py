@@ -46,6 +46,7 @@ import numpy as np
 
 from thinkgym.envs.chess.common import FORMAT_HINT, board_from_fen, color_name, parse_move, position_text
 from thinkgym.envs.registry import register_task
+from thinkgym.errors import UserError
 from thinkgym.rewards.verdict import Verdict
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "lichess_sample.csv"
@@ -53,7 +54,7 @@ REQUIRED_COLUMNS = ("PuzzleId", "FEN", "Moves", "Rating", "Themes")
 _BANDS = {1: (0, 1299), 2: (1300, 1899), 3: (1900, 4000)}
 
 
-class PuzzleFileError(ValueError):
+class PuzzleFileError(UserError):
     """A puzzle file that is missing, lacks a required column, or holds an invalid row."""
 
 
