@@ -1,5 +1,7 @@
 """Bad input to every CLI command: one clear line on stderr, exit status 2, no traceback (unless
-``--debug``), and nothing written half-way (the output path does not exist afterwards)."""
+``--debug``), and nothing written half-way (the output path does not exist afterwards). A bug
+(any exception that is not a :class:`thinkgym.errors.ThinkgymError`) is the opposite: its
+traceback, a line saying it is a bug, exit status 1."""
 
 from __future__ import annotations
 
@@ -137,3 +139,42 @@ def test_usage_errors_exit_2_from_argparse(capsys):
         main(["export", "thinkgym/Arithmetic-v0"])  # --n and --out are required
     assert exit_info.value.code == 2 and "required" in capsys.readouterr().err
 
+
+
+# -- a bug is not bad input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [ValueError("an internal check failed"), KeyError("no such key"), TypeError("wrong type")], ids=lambda e: type(e).__name__)
+def test_an_internal_bug_shows_its_traceback_and_exits_1(error, monkeypatch, capsys):
+    from thinkgym.envs import base
+
+    def broken(*args, **kwargs):  # a bug inside env construction, under valid input
+        raise error
+
+    monkeypatch.setattr(base, "config_from_kwargs", broken)
+    code = main(["sample", "thinkgym/Arithmetic-v0"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Traceback (most recent call last)" in err and f"{type(error).__name__}: " in err and "in broken" in err
+    assert err.strip().splitlines()[-1].startswith("thinkgym sample: this is a bug in thinkgym")
+
+
+def test_the_user_error_classes_share_one_base():
+    from thinkgym.agents.cli import CLIError
+    from thinkgym.agents.config import ConfigError
+    from thinkgym.agents.faults import TrainingDiverged, TrainingStopped
+    from thinkgym.agents.sft_data import NoExplainError
+    from thinkgym.envs.chess.engine import StockfishNotFound
+    from thinkgym.envs.chess.lichess import PuzzleFileError
+    from thinkgym.envs.registry import UnknownEnvError
+    from thinkgym.errors import DataFileError, ThinkgymError, UserError
+    from thinkgym.mix import MixError
+    from thinkgym.rewards.verdict import InvalidAnswer
+    from thinkgym.scoring import MultiTurnNotSupported
+
+    for cls in (UnknownEnvError, MixError, ConfigError, CLIError, MultiTurnNotSupported, NoExplainError, PuzzleFileError, DataFileError, StockfishNotFound):
+        assert issubclass(cls, UserError) and issubclass(cls, ValueError), cls
+    assert issubclass(StockfishNotFound, FileNotFoundError)
+    assert issubclass(TrainingDiverged, ThinkgymError) and not issubclass(TrainingDiverged, UserError)
+    assert not issubclass(InvalidAnswer, ThinkgymError)  # internal to scoring: never reaches a user
+    assert not issubclass(TrainingStopped, ThinkgymError)  # an orderly stop, not an error
