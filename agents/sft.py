@@ -11,7 +11,8 @@ Data: solver traces drawn fresh each step from the config's env mix (train split
 uses stream ``s``, so a resumed run sees the data it would have seen), or a JSONL file of
 ``{prompt, completion}`` read in a seeded order, epoch after epoch. Checkpoints have the layout
 of :mod:`thinkgym.agents.checkpoint`, so ``thinkgym train model=RUN`` and ``thinkgym eval
---model RUN`` accept an SFT run. Works under ``accelerate launch`` (each process takes its share
+--model RUN`` accept an SFT run. Set-up, fused AdamW, the schedule, stop signals, the skip of
+non-finite updates, checkpoints and resume are GRPO's (:mod:`thinkgym.agents.run`). Works under ``accelerate launch`` (each process takes its share
 of every batch; gradients are all-reduced).
 """
 
@@ -27,17 +28,15 @@ import numpy as np
 import torch
 import yaml
 
-from thinkgym.agents.checkpoint import latest_checkpoint, save_model, write_checkpoint
+from thinkgym.agents.faults import StopSignals
 from thinkgym.agents.generation import encode_chat
-from thinkgym.agents.policy import load_policy
-from thinkgym.prompts import build_messages
+from thinkgym.agents.run import Run, start_run, truncate_log
 from thinkgym.agents.sft_config import SFTConfig
 from thinkgym.agents.sft_data import Example, read_jsonl, solver_examples
-from thinkgym.agents.trainer import get_rng_state, lr_factor, make_accelerator, set_rng_state
+from thinkgym.prompts import build_messages
 
 IGNORE = -100
 """Label of tokens that carry no loss (prompt, padding)."""
-STATE_FILE = "trainer_state.pt"
 
 
 def encode_example(tokenizer: Any, example: Example, system_prompt: str | None, response_prefix: str = "") -> tuple[list[int], list[int]]:
@@ -123,50 +122,40 @@ class DataSource:
 
 def train_sft(config: SFTConfig, resume: bool = False) -> Path:
     """Run SFT with ``config``; with ``resume``, continue from the latest checkpoint in
-    ``config.output_dir``. Returns the run directory."""
-    accelerator = make_accelerator()
-    rank, world = accelerator.process_index, accelerator.num_processes
-    run_dir = Path(config.output_dir)
-    checkpoint = latest_checkpoint(run_dir) if resume else None
-    if resume and checkpoint is None:
-        raise ValueError(f"nothing to resume: {run_dir} has no complete checkpoint")
-    autocast = torch.bfloat16 if config.bf16 else None
+    ``config.output_dir``. Returns the run directory. As in GRPO (:mod:`thinkgym.agents.run`), a
+    SIGINT or SIGTERM ends the current step, writes a checkpoint and raises
+    :class:`~thinkgym.agents.faults.TrainingStopped`; a non-finite loss or gradient skips the
+    update, and ``max_nonfinite_steps`` of those in a row raise ``TrainingDiverged``."""
     source = DataSource(config)  # reads and checks the data file before the model loads
+    with StopSignals() as stop:
+        run = start_run(config, resume, stop, stage="sft")
+        log = bar = None
+        if run.accelerator.is_main_process:
+            run_dir = Path(config.output_dir)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            if run.start_step:  # a resumed run: drop what was logged after its checkpoint
+                truncate_log(run_dir / "log.jsonl", run.start_step)
+            (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+            log = open(run_dir / "log.jsonl", "a")
+            from tqdm.auto import tqdm
 
-    torch.manual_seed(config.seed)
-    policy, tokenizer = load_policy(config.model)
-    if config.lora:
-        from peft import LoraConfig, PeftModel, get_peft_model
+            bar = tqdm(total=config.steps, initial=run.start_step, desc="sft", unit="step", disable=not config.progress)
+        try:
+            sft_loop(config, run, source, log, bar)
+        finally:
+            if log is not None:
+                bar.close()
+                log.close()
+    return Path(config.output_dir)
 
-        if checkpoint is not None:
-            policy = PeftModel.from_pretrained(policy, checkpoint / "adapter", is_trainable=True)
-        else:
-            policy = get_peft_model(policy, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=config.lora_targets))
-    elif checkpoint is not None:
-        policy.load_state_dict(load_policy(str(checkpoint / "model"))[0].state_dict())
-    policy.config.use_cache = False
+
+def sft_loop(config: SFTConfig, run: Run, source: DataSource, log: Any, bar: Any) -> None:
+    """Steps ``run.start_step + 1 .. config.steps``: one optimizer step on each step's examples."""
+    accelerator, model, tokenizer = run.accelerator, run.model, run.tokenizer
+    rank, world = accelerator.process_index, accelerator.num_processes
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(config, s))
-    model, optimizer = accelerator.prepare(policy, optimizer)
-    start_step = 0
-    if checkpoint is not None:
-        state = torch.load(checkpoint / STATE_FILE, map_location="cpu", weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
-        start_step = state["step"]
-
-    log, bar = None, None
-    if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
-        log = open(run_dir / "log.jsonl", "a")
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.steps, initial=start_step, desc="sft", unit="step", disable=not config.progress)
     skipped_total = 0
-    for step in range(start_step, config.steps):
+    for step in range(run.start_step, config.steps):
         t0 = time.perf_counter()
         examples = source.batch(step)[rank::world]
         encoded = [encode_example(tokenizer, e, config.system_prompt, config.response_prefix) for e in examples]
@@ -179,20 +168,19 @@ def train_sft(config: SFTConfig, resume: bool = False) -> Path:
         local_tokens = sum(int((m["labels"] != IGNORE).sum()) for m in micro)
         tokens = int(_all_sum(accelerator, local_tokens))
         model.train()
-        optimizer.zero_grad(set_to_none=True)
+        run.optimizer.zero_grad(set_to_none=True)
         loss_sum = 0.0
         for index, m in enumerate(micro):
             sync = index == len(micro) - 1
             with contextlib.nullcontext() if sync else accelerator.no_sync(model):
-                loss, _ = completion_loss(model, m, autocast)
+                loss, _ = completion_loss(model, m, run.autocast)
                 accelerator.backward(loss * world / max(tokens, 1))
             loss_sum += float(loss.detach())
         if not micro:  # every example was too long: still join the all-reduce with zero gradients
             accelerator.backward(sum(p.sum() * 0.0 for p in model.parameters() if p.requires_grad))
-        grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm) if config.max_grad_norm > 0 else None
-        optimizer.step()
-        scheduler.step()
         loss_total = _all_sum(accelerator, loss_sum)
+        grad_norm = run.update(step, [loss_total])
+        run.scheduler.step()
         if log is not None:
             row = {
                 "step": step + 1,
@@ -200,21 +188,17 @@ def train_sft(config: SFTConfig, resume: bool = False) -> Path:
                 "tokens": tokens,
                 "examples": len(examples) * world,
                 "skipped_too_long": skipped_total,
-                "lr": scheduler.get_last_lr()[0],
-                "grad_norm": float(grad_norm) if grad_norm is not None else None,
+                "lr": run.scheduler.get_last_lr()[0],
+                "grad_norm": grad_norm,
+                "skipped_update": grad_norm is None,
+                "nonfinite_steps": run.nonfinite_total + (grad_norm is None),
                 "step_time": time.perf_counter() - t0,
             }
             log.write(json.dumps(row) + "\n")
             log.flush()
             bar.set_postfix(loss=f"{row['loss']:.3f}", refresh=False)
             bar.update(1)
-        last = step + 1 == config.steps
-        if last or (config.checkpoint_every and (step + 1) % config.checkpoint_every == 0):
-            save_sft_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, config, step + 1)
-    if log is not None:
-        bar.close()
-        log.close()
-    return run_dir
+        run.end_step(step, grad_norm is not None)
 
 
 def _all_sum(accelerator: Any, value: float) -> float:
@@ -222,17 +206,3 @@ def _all_sum(accelerator: Any, value: float) -> float:
         return value
     tensor = torch.tensor([float(value)], device=accelerator.device)
     return float(accelerator.reduce(tensor, reduction="sum")[0])
-
-
-def save_sft_checkpoint(accelerator: Any, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any, config: SFTConfig, step: int) -> None:
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model)
-
-        def write(folder: Path) -> None:
-            save_model(folder, unwrapped, tokenizer, lora=config.lora)
-            state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": get_rng_state(), "stage": "sft"}
-            torch.save(state, folder / STATE_FILE)
-
-        write_checkpoint(config.output_dir, step, write, config.keep_checkpoints)
-    accelerator.wait_for_everyone()

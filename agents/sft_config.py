@@ -54,6 +54,9 @@ class SFTConfig:
     """After warm-up: constant, linear (to 0) or cosine (to 0)."""
     max_grad_norm: float = 1.0
     """Gradient clipping norm (0: no clipping)."""
+    max_nonfinite_steps: int = 3
+    """A step whose loss or gradients are not finite skips its update (logged and counted); stop
+    the run after this many such steps in a row (0: never stop)."""
     bf16: bool = True
     """bf16 autocast for the forwards (weights stay float32)."""
     lora: bool = False
@@ -106,6 +109,7 @@ def validate_sft(config: SFTConfig) -> list[str]:
         (config.warmup_steps >= 0, f"warmup_steps must be >= 0, got {config.warmup_steps}"),
         (config.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {config.lr_schedule!r}"),
         (config.max_grad_norm >= 0, f"max_grad_norm must be >= 0, got {config.max_grad_norm}"),
+        (config.max_nonfinite_steps >= 0, f"max_nonfinite_steps must be >= 0, got {config.max_nonfinite_steps}"),
         (config.lora_rank >= 1, f"lora_rank must be >= 1, got {config.lora_rank}"),
         (config.checkpoint_every >= 0, f"checkpoint_every must be >= 0, got {config.checkpoint_every}"),
         (config.keep_checkpoints >= 0, f"keep_checkpoints must be >= 0, got {config.keep_checkpoints}"),

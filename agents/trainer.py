@@ -6,7 +6,9 @@ G completions per problem (multi-turn envs: several turns, env text masked), sco
 rewards are all equal and refill them with new problems (up to ``max_refill_rounds`` extra
 rounds), compute group advantages, then take one optimizer step made of ``mu`` passes over
 micro-batches with gradient accumulation. Gradients are all-reduced by accelerate (DDP); the
-main process logs and checkpoints.
+main process logs and checkpoints. Set-up, the optimizer step (with its skip of non-finite
+updates), stop signals, checkpoints and resume are the run skeleton shared with SFT
+(:mod:`thinkgym.agents.run`); this file is the GRPO loop only.
 
 Departures from the paper's GRPO, all configurable: the format reward is a weighted shaping
 term; with ``mu = 1`` the old log-probs are the detached current ones (no second forward); the
@@ -18,12 +20,7 @@ for completion tokens, and (on one process) run each group's shared prompt once.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
-import math
-import os
-import random
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -33,83 +30,49 @@ import numpy as np
 import torch
 import yaml
 
-from thinkgym.agents.checkpoint import latest_checkpoint, save_model, write_checkpoint
 from thinkgym.agents.config import TrainConfig
 from thinkgym.agents.curriculum import Curriculum
-from thinkgym.agents.faults import StopSignals, TrainingDiverged, TrainingStopped, all_finite, fault_point
-from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
-from thinkgym.agents.logprobs import shared_prefix_batch, shared_prefix_logps
-from thinkgym.agents.policy import load_policy
 from thinkgym.agents.episodes import Episode
+from thinkgym.agents.faults import StopSignals
+from thinkgym.agents.grpo import AGGREGATIONS, group_advantages, grpo_loss
+from thinkgym.agents.logprobs import selected_logps, shared_prefix_batch, shared_prefix_logps
+from thinkgym.agents.run import Run, start_run, truncate_log
 from thinkgym.agents.rollout import EnvPool, components, draw_problems, mix_seed, pad_left, run_episodes, start_episodes
 from thinkgym.envs.registry import env_info, make as make_env
-
-STATE_FILE = "trainer_state.pt"
 
 
 def train(config: TrainConfig, resume: bool = False) -> Path:
     """Run GRPO with ``config``; with ``resume``, continue from the latest checkpoint in
     ``config.output_dir``. Returns the run directory. A SIGINT or SIGTERM ends the current step,
     writes a checkpoint and raises :class:`TrainingStopped`; too many non-finite steps in a row
-    raise :class:`TrainingDiverged` (see :mod:`thinkgym.agents.faults`)."""
-    with StopSignals() as stop:
-        return run_training(config, resume, stop)
-
-
-def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
-    accelerator = make_accelerator()
-    rank, main = accelerator.process_index, accelerator.is_main_process
-    run_dir = Path(config.output_dir)
-    checkpoint = latest_checkpoint(run_dir) if resume else None
-    if resume and checkpoint is None:
-        raise ValueError(f"nothing to resume: {run_dir} has no complete checkpoint")
-    autocast = torch.bfloat16 if config.bf16 else None
-
-    # -- policy, reference, optimizer --------------------------------------------------------------
+    raise :class:`TrainingDiverged` (see :mod:`thinkgym.agents.run`)."""
     for spec in config.mix:  # bad env options (e.g. a missing or malformed data file) fail before anything loads
         make_env(spec.id, difficulty=spec.difficulty, **spec.kwargs).close()
-    torch.manual_seed(config.seed)  # LoRA init: the same on every process
-    policy, tokenizer = load_policy(config.model)
     needs_reference = config.beta != 0 and config.divergence != "none"
-    reference = None
-    if config.lora:
-        from peft import LoraConfig, PeftModel, get_peft_model
+    with StopSignals() as stop:
+        run = start_run(config, resume, stop, stage="grpo", reference=needs_reference)
+        curriculum = Curriculum(config.mix, enabled=config.curriculum, window=config.curriculum_window, up=config.curriculum_up, down=config.curriculum_down)
+        if run.state:
+            curriculum.load_state_dict(run.state["curriculum"])
+        logger = RunLogger(Path(config.output_dir), config, enabled=run.accelerator.is_main_process, start_step=run.start_step)
+        try:
+            grpo_loop(config, run, curriculum, logger, needs_reference)
+        finally:
+            logger.close()
+    write_rank_summary(Path(config.output_dir), run.accelerator, run.model, config.steps - run.start_step)
+    return Path(config.output_dir)
 
-        if checkpoint is not None:
-            policy = PeftModel.from_pretrained(policy, checkpoint / "adapter", is_trainable=True)
-        else:
-            policy = get_peft_model(policy, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=config.lora_targets))
-    else:
-        if needs_reference:
-            reference = copy.deepcopy(policy).eval().requires_grad_(False)
-        if checkpoint is not None:
-            policy.load_state_dict(load_policy(str(checkpoint / "model"))[0].state_dict())
-    policy.config.use_cache = False
-    params = [p for p in policy.parameters() if p.requires_grad]
-    # The fused kernel updates every tensor in one pass: the per-tensor loop PyTorch otherwise
-    # uses on CPU took about a tenth of a step.
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay, fused=accelerator.device.type in ("cpu", "cuda"))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(config, s))
-    model, optimizer = accelerator.prepare(policy, optimizer)
-    if reference is not None:
-        reference.to(accelerator.device)
 
-    curriculum = Curriculum(config.mix, enabled=config.curriculum, window=config.curriculum_window, up=config.curriculum_up, down=config.curriculum_down)
-    start_step = 0
-    if checkpoint is not None:
-        state = torch.load(checkpoint / STATE_FILE, map_location="cpu", weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        curriculum.load_state_dict(state["curriculum"])
-        set_rng_state(state["rng"])
-        start_step = state["step"]
+def grpo_loop(config: TrainConfig, run: Run, curriculum: Curriculum, logger: RunLogger, needs_reference: bool) -> None:
+    """Steps ``run.start_step + 1 .. config.steps``: rollouts, advantages, ``mu`` optimisation passes."""
+    accelerator, model, tokenizer, optimizer, autocast = run.accelerator, run.model, run.tokenizer, run.optimizer, run.autocast
+    rank = accelerator.process_index
     pool = EnvPool(config.mix, config.group_size)
     multi_turn = any(env_info(spec.id).multi_turn for spec in config.mix)
     max_completion = config.max_new_tokens * (config.max_turns if multi_turn else 1)  # dr-grpo's constant
-    logger = RunLogger(run_dir, config, enabled=main, start_step=start_step)
-    nonfinite_run = nonfinite_total = 0  # steps whose update was skipped: in a row, in all
+    aggregation = AGGREGATIONS[config.aggregation]
 
-    for step in range(start_step, config.steps):
+    for step in range(run.start_step, config.steps):
         t0 = time.perf_counter()
         unwrapped = accelerator.unwrap_model(model)
 
@@ -130,20 +93,19 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
         chunks = [order[i : i + config.micro_batch_size] for i in range(0, len(order), config.micro_batch_size)]
         micro = [prepare_micro_batch([batch[i] for i in chunk], advantages[chunk], tokenizer, share_prefix) for chunk in chunks]
         batch_tokens = int(sum(float(m["mask"].sum()) for m in micro))
-        aggregation = AGGREGATIONS[config.aggregation]
         t_reference = time.perf_counter()
         with torch.no_grad():
             for m in micro:
                 if needs_reference:
                     with unwrapped.disable_adapter() if config.lora else contextlib.nullcontext():
-                        m["ref_logps"], _ = token_logps(reference or unwrapped, m, autocast)
+                        m["ref_logps"], _ = token_logps(run.reference or unwrapped, m, autocast)
                 if config.mu > 1:
                     m["old_logps"], _ = token_logps(model, m, autocast)
         t_train, cpu_train = time.perf_counter(), time.process_time()
         t_reference = t_train - t_reference
         stats: dict[str, list[float]] = defaultdict(list)
         model.train()
-        grad_norm, finite = None, True
+        grad_norm = None
         for epoch in range(config.mu):
             optimizer.zero_grad(set_to_none=True)
             for index, m in enumerate(micro):
@@ -173,22 +135,15 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
                     stats[key].append(value)
                 if entropy is not None:
                     stats["entropy"].append(entropy)
-            fault_point("step", step + 1)
-            # One fused pass over the gradients gives the norm to clip by and the finiteness check:
-            # the total norm is non-finite exactly when some gradient is (all-reduced: every rank agrees).
-            max_norm = config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
-            grad_norm = accelerator.clip_grad_norm_(model.parameters(), max_norm)
-            finite = all_finite(stats["loss"], grad_norm)
-            if not finite:  # skip the update
-                optimizer.zero_grad(set_to_none=True)
+            grad_norm = run.update(step, stats["loss"])
+            if grad_norm is None:  # non-finite: the update is skipped, and so are the other passes
                 break
-            optimizer.step()
-        scheduler.step()
+        run.scheduler.step()
         t_train, cpu_train = time.perf_counter() - t_train, time.process_time() - cpu_train
+        finite = grad_norm is not None
 
         # -- bookkeeping ----------------------------------------------------------------------------
         records = gather([episode_record(e, config) for e in batch], accelerator)
-        nonfinite_run, nonfinite_total = (0, nonfinite_total) if finite else (nonfinite_run + 1, nonfinite_total + 1)
         changed = curriculum.update((r["env"], r["success"]) for r in records)
         step_time = time.perf_counter() - t0
         totals = gather([rollout], accelerator)
@@ -200,10 +155,10 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
                 "kl": float(np.mean(stats["kl"])),
                 "clip_fraction": float(np.mean(stats["clip_fraction"])),
                 "entropy": float(np.mean(stats["entropy"])) if stats["entropy"] else None,
-                "grad_norm": float(grad_norm) if finite else None,
+                "grad_norm": grad_norm,
                 "skipped_update": not finite,
-                "nonfinite_steps": nonfinite_total,
-                "lr": scheduler.get_last_lr()[0],
+                "nonfinite_steps": run.nonfinite_total + (0 if finite else 1),
+                "lr": run.scheduler.get_last_lr()[0],
                 "dropped_fraction": sum(t["dropped"] for t in totals) / sum(t["groups"] for t in totals),
                 "tokens_per_s": sum(t["generated_tokens"] for t in totals) / step_time,
                 "rollout_time": t_rollout,
@@ -218,24 +173,8 @@ def run_training(config: TrainConfig, resume: bool, stop: StopSignals) -> Path:
             },
             batch,
         )
-        last = step + 1 == config.steps
-        signum = max(s["signum"] for s in gather([{"signum": stop.signum or 0}], accelerator))  # any rank signalled
-        if last or signum or (config.checkpoint_every and (step + 1) % config.checkpoint_every == 0):
-            save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, curriculum, config, step + 1)
-        if not finite and main:
-            print(f"step {step + 1}: non-finite loss or gradients, update skipped ({nonfinite_run} in a row)", file=sys.stderr)
-        if config.max_nonfinite_steps and nonfinite_run >= config.max_nonfinite_steps:
-            logger.close()
-            raise TrainingDiverged(
-                f"stopping: {nonfinite_run} steps in a row (up to step {step + 1}) had a non-finite loss or gradients; "
-                f"no update was applied on those steps. Lower learning_rate, or raise max_nonfinite_steps (now {config.max_nonfinite_steps})"
-            )
-        if signum and not last:
-            logger.close()
-            raise TrainingStopped(signum, step + 1)
-    logger.close()
-    write_rank_summary(run_dir, accelerator, model, config.steps - start_step)
-    return run_dir
+        sampler = {"seed": config.seed, "next_step": step + 1, "note": "problems are a function of (seed, rank, step, round)"}
+        run.end_step(step, finite, {"curriculum": curriculum.state_dict(), "sampler": sampler})
 
 
 def collect_batch(
@@ -280,24 +219,6 @@ def write_rank_summary(run_dir: Path, accelerator: Any, model: Any, steps: int) 
     accelerator.wait_for_everyone()
 
 
-def make_accelerator() -> Any:
-    """An ``Accelerator``; under a multi-process launch on a machine without GPUs, one that runs
-    DDP over CPU processes (gloo): accelerate only does so when told ``cpu=True``."""
-    from accelerate import Accelerator
-
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    has_device = torch.accelerator.is_available() if hasattr(torch, "accelerator") else torch.cuda.is_available()
-    return Accelerator(cpu=distributed and not has_device)
-
-
-def lr_factor(config: TrainConfig, step: int) -> float:
-    """Learning-rate multiplier after ``step`` scheduler steps: linear warm-up, then the schedule."""
-    if step < config.warmup_steps:
-        return (step + 1) / (config.warmup_steps + 1)
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    return {"constant": 1.0, "linear": 1.0 - progress, "cosine": 0.5 * (1 + math.cos(math.pi * progress))}[config.lr_schedule]
-
-
 # ----------------------------------------------------------------------------------------------
 # Forwards
 
@@ -324,53 +245,17 @@ def token_logps(model: Any, m: dict[str, Any], autocast: torch.dtype | None, wit
     ctx = torch.autocast(device_type=device.type, dtype=autocast) if autocast else contextlib.nullcontext()
     with ctx:
         out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=False, logits_to_keep=keep + 1)
-    logits = out.logits[:, :-1].float()  # (B, keep, V): position t predicts token t + 1
-    targets = ids[:, -keep:]  # (B, keep)
-    logps = logits.gather(-1, targets[..., None]).squeeze(-1) - logits.logsumexp(-1)  # (B, keep)
+    # (B, keep + 1, V) logits: position t predicts token t + 1; blockwise, no float32 [B, keep, V] copy
+    logps, ent = selected_logps(out.logits, ids[:, -keep:], with_entropy=with_entropy)  # (B, keep)
     entropy = None
-    if with_entropy:
-        with torch.no_grad():
-            probs = logits.softmax(-1)
-            ent = logits.logsumexp(-1) - (probs * logits).sum(-1)  # (B, keep)
-            mask = m["mask"].to(device)
-            entropy = float((ent * mask).sum() / mask.sum().clamp(min=1))
+    if ent is not None:
+        mask = m["mask"].to(device)
+        entropy = float((ent * mask).sum() / mask.sum().clamp(min=1))
     return logps, entropy
 
 
 # ----------------------------------------------------------------------------------------------
-# Checkpoints, RNG, logging
-
-
-def save_checkpoint(accelerator: Any, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any, curriculum: Curriculum, config: TrainConfig, step: int) -> None:
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model)
-
-        def write(folder: Path) -> None:
-            save_model(folder, unwrapped, tokenizer, lora=config.lora)
-            fault_point("checkpoint_write", step)  # testing hook: die half-way through the write
-            state = {
-                "step": step,
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "curriculum": curriculum.state_dict(),
-                "rng": get_rng_state(),
-                "sampler": {"seed": config.seed, "next_step": step, "note": "problems are a function of (seed, rank, step, round)"},
-            }
-            torch.save(state, folder / STATE_FILE)
-
-        write_checkpoint(config.output_dir, step, write, config.keep_checkpoints)
-    accelerator.wait_for_everyone()
-
-
-def get_rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
+# Logging
 
 
 def episode_record(e: Episode, config: TrainConfig) -> dict[str, Any]:
@@ -385,24 +270,6 @@ def gather(items: list[dict[str, Any]], accelerator: Any) -> list[dict[str, Any]
     from accelerate.utils import gather_object
 
     return list(gather_object(items))
-
-
-def truncate_log(path: Path, last_step: int) -> None:
-    """Keep the JSON lines of ``path`` whose ``step`` is at most ``last_step`` (and no torn last
-    line), written to a temporary file and renamed."""
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= last_step:
-            kept.append(line + "\n")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(kept))
-    os.replace(tmp, path)
 
 
 class RunLogger:

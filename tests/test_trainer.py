@@ -16,6 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from thinkgym.agents import run as run_module
 from thinkgym.agents import trainer as trainer_module
 from thinkgym.agents.cli import main
 from thinkgym.agents.config import config_from_dict
@@ -133,18 +134,18 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, tiny_mode
     fields = dict(steps=3, max_new_tokens=8, checkpoint_every=1, keep_checkpoints=1, mu=2, lr_schedule="cosine", warmup_steps=1, curriculum=True, curriculum_window=4)
     straight = train(make_config(tmp_path / "a", tiny_model_dir, mix, **fields))
 
-    save = trainer_module.save_checkpoint
+    save = run_module.save_checkpoint
 
-    def save_then_die(*args, **kwargs):
-        save(*args, **kwargs)
-        if args[-1] == 2:
+    def save_then_die(run, step, extra_state):
+        save(run, step, extra_state)
+        if step == 2:
             raise KeyboardInterrupt  # killed right after the step-2 checkpoint
 
-    monkeypatch.setattr(trainer_module, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(run_module, "save_checkpoint", save_then_die)
     config = make_config(tmp_path / "b", tiny_model_dir, mix, **fields)
     with pytest.raises(KeyboardInterrupt):
         train(config)
-    monkeypatch.setattr(trainer_module, "save_checkpoint", save)
+    monkeypatch.setattr(run_module, "save_checkpoint", save)
     resumed = train(config, resume=True)
 
     a, b = model_tensors(straight), model_tensors(resumed)
@@ -171,7 +172,7 @@ def test_bad_configs_exit_nonzero_before_loading_a_model(override, message, monk
         raise AssertionError("a model was loaded for an invalid config")
 
     monkeypatch.setattr("thinkgym.agents.policy.load_policy", no_model)
-    monkeypatch.setattr(trainer_module, "load_policy", no_model)
+    monkeypatch.setattr(run_module, "load_policy", no_model)
     code = main(["train", "--config", str(ROOT / "configs" / "smoke.yaml"), override])
     err = capsys.readouterr().err
     assert code == 2
