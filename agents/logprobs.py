@@ -84,14 +84,71 @@ def shared_prefix_logps(model: Any, m: dict[str, Any], autocast: torch.dtype | N
         positions = start[:, None] + torch.arange(ids.shape[1], device=device)  # (B, S)
         full_attention = torch.cat([prefix_attention[expand], attention], dim=-1)  # (B, P + S)
         out = model(input_ids=ids, attention_mask=full_attention, position_ids=positions, use_cache=True, **{cache_kw: cache})
-    logits = out.logits[:, :-1].float()  # (B, S - 1, V): position t predicts token t + 1
-    targets = ids[:, 1:]  # (B, S - 1)
-    lse = logits.logsumexp(-1)
-    logps = logits.gather(-1, targets[..., None]).squeeze(-1) - lse  # (B, S - 1)
+    # Position t predicts token t + 1; the last position predicts nothing (its gradient is 0).
+    logps, ent = selected_logps(out.logits, ids[:, 1:], with_entropy=with_entropy)  # (B, S - 1)
     entropy = None
-    if with_entropy:
-        with torch.no_grad():
-            ent = lse - (logits.softmax(-1) * logits).sum(-1)  # (B, S - 1)
-            mask = m["mask"].to(device)
-            entropy = float((ent * mask).sum() / mask.sum().clamp(min=1))
+    if ent is not None:
+        mask = m["mask"].to(device)
+        entropy = float((ent * mask).sum() / mask.sum().clamp(min=1))
     return logps, entropy
+
+
+CHUNK_POSITIONS = 64
+"""Positions per block of :func:`selected_logps`: a float32 block of 64 x 49k logits is 12 MB."""
+
+
+def selected_logps(logits: torch.Tensor, targets: torch.Tensor, with_entropy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``log_softmax(logits)[b, t, targets[b, t]]`` as a float32 ``[B, T]`` tensor, for logits
+    ``[B, L, V]`` (any float dtype, ``L >= T``: positions from ``T`` on are ignored) and targets
+    ``[B, T]``; with ``with_entropy``, also the (detached) entropy of each position, ``[B, T]``.
+
+    The same values and gradients as ``logits[:, :T].float().log_softmax(-1).gather(...)``, but
+    computed over blocks of :data:`CHUNK_POSITIONS` positions: no ``[B, T, V]`` float32 tensor is
+    ever held, and the gradient is written once, in the logits' dtype, straight into a tensor
+    of the logits' shape (no slice-backward copy).
+    """
+    if logits.dim() != 3 or targets.dim() != 2 or targets.shape[0] != logits.shape[0] or targets.shape[1] > logits.shape[1]:
+        raise ValueError(f"logits must be [B, L, V] and targets [B, T] with T <= L, got {tuple(logits.shape)} and {tuple(targets.shape)}")
+    logps, entropy = _SelectedLogps.apply(logits, targets, with_entropy)
+    return logps, entropy if with_entropy else None
+
+
+def _blocks(batch: int, length: int) -> list[tuple[int, int, int]]:
+    """(row, start, end) blocks covering ``[batch, length]``: contiguous memory in a [B, L, V] tensor."""
+    return [(b, s, min(s + CHUNK_POSITIONS, length)) for b in range(batch) for s in range(0, length, CHUNK_POSITIONS)]
+
+
+class _SelectedLogps(torch.autograd.Function):
+    """Forward: per block, logsumexp in float32 and the target's logit. Backward: per block,
+    ``grad * (onehot(target) - softmax)``, recomputing the softmax from the saved logits and
+    logsumexp (the logits are what a plain computation keeps alive too)."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, targets: torch.Tensor, with_entropy: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        batch, length = targets.shape
+        lse = torch.empty((batch, length), dtype=torch.float32, device=logits.device)  # (B, T)
+        entropy = torch.zeros((batch, length) if with_entropy else (0,), dtype=torch.float32, device=logits.device)
+        for b, s, e in _blocks(batch, length):
+            block = logits[b, s:e].float()  # (C, V)
+            lse[b, s:e] = block.logsumexp(-1)
+            if with_entropy:
+                probs = (block - lse[b, s:e, None]).exp_()
+                entropy[b, s:e] = lse[b, s:e] - (probs * block).sum(-1)
+        picked = logits[:, :length].gather(-1, targets[..., None]).squeeze(-1).float()  # (B, T)
+        ctx.save_for_backward(logits, targets, lse)
+        ctx.mark_non_differentiable(entropy)
+        return picked - lse, entropy
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor, _entropy_grad: Any) -> tuple[torch.Tensor, None, None]:
+        logits, targets, lse = ctx.saved_tensors
+        batch, length = targets.shape
+        out = torch.empty_like(logits, memory_format=torch.contiguous_format)  # (B, L, V)
+        out[:, length:] = 0  # positions without a target
+        grad = grad.float()
+        for b, s, e in _blocks(batch, length):
+            g = grad[b, s:e, None]  # (C, 1)
+            block = (logits[b, s:e].float() - lse[b, s:e, None]).exp_().mul_(-g)  # -g * softmax, (C, V)
+            block.scatter_add_(-1, targets[b, s:e, None], g)
+            out[b, s:e] = block
+        return out, None, None
