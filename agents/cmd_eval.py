@@ -5,6 +5,10 @@ measurements, and draw a run's training curves.
 [--difficulty D|all] [--samples K] [--seed S] [--out DIR]`` evaluates on held-out problems
 (see :mod:`thinkgym.agents.evaluate`) and writes the report files of
 :mod:`thinkgym.agents.report` into DIR.
+
+``thinkgym eval --api-base URL --model NAME [--api-key-env VAR] [--concurrency N] [--resume]
+...`` evaluates a served model through an OpenAI-compatible chat-completions API instead (see
+:mod:`thinkgym.agents.api`): the same problems, prompts and report, plus token usage.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ def __getattr__(name: str) -> object:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a policy per task on held-out problems")
-    p.add_argument("--model", default="default", help="model name, model/run/checkpoint directory (default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--model", default="default", help="model name, model/run/checkpoint directory (default: the embedded SmolLM2-135M-Instruct); with --api-base, the served model's name")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--envs", nargs="+", metavar="ID", help="env ids to evaluate on")
     which.add_argument("--mix", metavar="CONFIG", help="a training config: evaluate on its env mix (its levels, unless --difficulty)")
@@ -45,6 +49,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the held-out problem stream (default 0)")
     p.add_argument("--out", help="output directory (default runs/eval/<model>-<time>)")
     add_generation_args(p)
+    api = p.add_argument_group("served model (OpenAI-compatible API)")
+    api.add_argument("--api-base", metavar="URL", help="evaluate the model served at this API root (e.g. http://127.0.0.1:8000/v1) instead of loading one; --model is then its served name")
+    api.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (default: OPENAI_API_KEY when set, else none)")
+    api.add_argument("--concurrency", type=int, default=8, help="requests in flight at once (default 8)")
+    api.add_argument("--request-timeout", type=float, default=300.0, help="seconds per request before it is retried (default 300)")
+    api.add_argument("--max-retries", type=int, default=6, help="retries of a request on 429, 5xx, timeouts and dropped connections, with exponential backoff (default 6)")
+    api.add_argument("--prefix-mode", choices=("continue", "prepend"), default="continue",
+                     help="how --response-prefix is sent: continue = as an assistant message the server continues (vLLM, SGLang); "
+                          "prepend = only put in front of each answer, unseen by the model (transformers serve, hosted APIs)")
+    api.add_argument("--resume", action="store_true", help="continue an interrupted evaluation in --out from its response cache")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("compare", help="per-task before/after table and chart of two evaluations")
@@ -117,7 +131,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         tasks = tasks_for(args.envs, difficulty or 1)
     out = Path(args.out) if args.out else default_out(args.model)
-    paths = run_eval(args.model, tasks, n=args.n, samples=args.samples, seed=args.seed, out=out, options=options, system_prompt=system_prompt)
+    if args.api_base:
+        from thinkgym.agents.api import ApiOptions
+        from thinkgym.agents.evaluate import run_api_eval
+
+        if args.resume and not args.out:
+            raise CLIError("--resume needs --out: the directory of the evaluation to continue")
+        api = ApiOptions(args.api_base, args.model, args.api_key_env, args.concurrency, args.request_timeout, args.max_retries, args.prefix_mode)
+        paths = run_api_eval(api, tasks, n=args.n, samples=args.samples, seed=args.seed, out=out, options=options,
+                             system_prompt=system_prompt, resume=args.resume)
+    else:
+        if args.resume:
+            raise CLIError("--resume continues a served-model evaluation: it needs --api-base")
+        paths = run_eval(args.model, tasks, n=args.n, samples=args.samples, seed=args.seed, out=out, options=options, system_prompt=system_prompt)
     print(paths["table"].read_text(encoding="utf-8"))
     print(f"report: {paths['table']}\nresults: {paths['results']}\nchart: {paths['chart']}\ncompletions: {paths['completions']}")
     return 0

@@ -26,7 +26,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 import thinkgym
-from thinkgym.agents.episodes import Episode, Messages, Sampler, batch_seed, play
+from thinkgym.agents.episodes import Episode, Messages, Policy, Sampler, batch_seed, play
 from thinkgym.agents.metrics import summarize
 from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
 from thinkgym.splits import problem_stream
@@ -117,7 +117,7 @@ class EvalResult:
 
 
 def evaluate(
-    sampler: Sampler,
+    sampler: Policy | Sampler,
     tasks: Sequence[EvalTask],
     *,
     model_name: str,
@@ -128,7 +128,10 @@ def evaluate(
     system_prompt: str | None = R1_SYSTEM_PROMPT,
     progress: bool = True,
 ) -> EvalResult:
-    """Evaluate on ``n`` held-out problems per task; returns ``results.json``'s dict and the records."""
+    """Evaluate on ``n`` held-out problems per task; returns ``results.json``'s dict and the records.
+
+    ``sampler`` is a chat :class:`Sampler` (a loaded model) or any :class:`Policy` (a served
+    model: :class:`thinkgym.agents.api.ApiPolicy`)."""
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     if samples < 1:
@@ -246,8 +249,56 @@ def run_eval(
     result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
                       batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
     settings = {
-        "model": model, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
-        "n": n, "samples": samples, "seed": seed, "split": "eval", **asdict(options), "device": str(device),
-        "dtype": str(dtype).removeprefix("torch."), "system_prompt": system_prompt, "seconds": round(time.perf_counter() - started, 1),
+        **_settings(model, tasks, n, samples, seed, options, system_prompt), "device": str(device),
+        "dtype": str(dtype).removeprefix("torch."), "seconds": round(time.perf_counter() - started, 1),
     }
+    return write_eval(out, result.results, result.records, settings)
+
+
+def _settings(model: str, tasks: Sequence[EvalTask], n: int, samples: int, seed: int, options: GenerationOptions,
+              system_prompt: str | None) -> dict[str, Any]:
+    return {
+        "model": model, "tasks": [{"env_id": t.env_id, "difficulties": list(t.difficulties), "kwargs": dict(t.kwargs)} for t in tasks],
+        "n": n, "samples": samples, "seed": seed, "split": "eval", **asdict(options), "system_prompt": system_prompt,
+    }
+
+
+def run_api_eval(
+    api: Any, tasks: list, *, n: int, samples: int, seed: int, out: Path, options: GenerationOptions,
+    system_prompt: str | None = R1_SYSTEM_PROMPT, resume: bool = False, client: Any = None,
+) -> dict[str, Path]:
+    """Evaluate a served model (``api``: :class:`thinkgym.agents.api.ApiOptions`) like
+    :func:`run_eval` and write the same report, plus per-task token usage in ``results.json``.
+
+    Responses are cached in ``out/api_cache.jsonl`` as they arrive; ``resume`` reuses that cache
+    (without it, an existing cache is an error, so that two runs never mix). One short request
+    is sent first, so that a bad URL, key or model fails before anything is written. ``client``
+    replaces the ``openai.AsyncOpenAI`` client (tests)."""
+    from thinkgym.agents.api import CACHE_FILE, ApiError, ApiPolicy, ResponseCache
+    from thinkgym.agents.report import write_eval
+
+    cache_path = Path(out) / CACHE_FILE
+    if cache_path.exists() and not resume:
+        raise ApiError(f"{out} already holds {CACHE_FILE} from an earlier evaluation: pass --resume to continue it, or choose another --out")
+    policy = ApiPolicy(api, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
+                       response_prefix=options.response_prefix, cache=ResponseCache(cache_path), client=client)
+    try:
+        if not policy.cache.entries:
+            policy.check(build_messages("Reply with OK.", system_prompt))
+        started = time.perf_counter()
+        result = evaluate(policy, tasks, model_name=api.model, n=n, samples=samples, seed=seed, batch_size=options.batch_size,
+                          system_prompt=system_prompt, progress=options.progress)
+        seconds = time.perf_counter() - started
+    finally:
+        policy.close()
+    totals = {k: 0 for k in ("requests", "cached", "prompt_tokens", "completion_tokens")}
+    for env_id, task in result.results["tasks"].items():
+        task["usage"] = dict(policy.usage.get(env_id, totals))
+        for k in totals:
+            totals[k] += task["usage"][k]
+    result.results["usage"] = totals
+    settings = {**_settings(api.model, tasks, n, samples, seed, options, system_prompt), **api.settings(), "resumed": resume,
+                "seconds": round(seconds, 1), "problems_per_second": round(sum(t["n"] for t in result.results["tasks"].values()) / max(seconds, 1e-9), 2)}
+    for local_only in ("device", "dtype"):
+        settings.pop(local_only, None)
     return write_eval(out, result.results, result.records, settings)

@@ -8,8 +8,10 @@ An evaluation directory holds ``results.json`` (shape below), ``results.md``, ``
      "tasks": {env_id: {"accuracy": float, "n": int, "ci95": [lo, hi], "pass@k": {k: float},
                         "maj@k": {k: float}, "mean_reward": float, "format_rate": float,
                         "mean_completion_tokens": float, "multi_turn": bool,
-                        "by_difficulty": {level: {...the same metrics...}}}},
-     "mean_accuracy": float}
+                        "by_difficulty": {level: {...the same metrics...}},
+                        "usage": {...}}},   # served models only: requests, cached, prompt_tokens, completion_tokens
+     "mean_accuracy": float,
+     "usage": {...}}                        # served models only: the totals
 
 Charts are drawn with matplotlib's Agg backend (no display needed).
 """
@@ -89,6 +91,10 @@ def markdown_table(results: Mapping[str, Any]) -> str:
         row += [_pct(t["format_rate"]), f"{t['mean_completion_tokens']:.0f}"]
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", f"Mean accuracy over {len(tasks)} tasks: {_pct(results['mean_accuracy'])}%", ""]
+    usage = results.get("usage")
+    if usage:  # a served model's evaluation (thinkgym.agents.api)
+        lines += [f"API usage: {usage['requests']} requests ({usage['cached']} answered from the response cache), "
+                  f"{usage['prompt_tokens']} prompt tokens, {usage['completion_tokens']} completion tokens.", ""]
     levels = [(env_id, level, d) for env_id, t in tasks.items() for level, d in t["by_difficulty"].items()]
     if len({level for _, level, _ in levels}) > 1 or len(levels) > len(tasks):
         lines += ["By difficulty:", "", "| task | level | n | accuracy | 95% CI |", "|---|---|---|---|---|"]
