@@ -4,13 +4,15 @@
 
 Runs cold-start SFT on solver traces, GRPO, rejection sampling (+ pruning) and SFT on the
 verified answers, evaluating the start model and every stage on the same held-out problems.
-Rerunning the command skips the stages already complete. Prints the accuracy table at the end;
+Rerunning the command skips the stages already complete and resumes a stopped one from its
+checkpoint (SIGINT/SIGTERM in a training stage write one and exit with 128 + signal). Prints the accuracy table at the end;
 ``OUTPUT_DIR/recipe.json`` holds it with the per-env accuracies and the rejection counts.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from thinkgym.agents.cli import CLIError
 
@@ -24,12 +26,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_recipe(args: argparse.Namespace) -> int:
+    from thinkgym.agents.faults import TrainingStopped
     from thinkgym.agents.recipe import load_recipe, run_recipe
 
     if not args.config and not args.overrides:
         raise CLIError("give --config FILE (configs/r1-recipe.yaml) and/or key=value overrides")
     recipe = load_recipe(args.config, list(args.overrides))
-    summary = run_recipe(recipe, progress=not args.no_progress)
+    try:
+        summary = run_recipe(recipe, progress=not args.no_progress)
+    except TrainingStopped as stopped:
+        print(f"thinkgym recipe: {stopped}; run the same command again to continue", file=sys.stderr)
+        return stopped.exit_code
     print(f"{'stage':<14} {'held-out accuracy':>18}")
     for stage, info in summary["stages"].items():
         if "accuracy" in info:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from thinkgym.agents.cli import CLIError
@@ -76,9 +77,14 @@ def cmd_sft(args: argparse.Namespace) -> int:
         if not args.config and not overrides:
             raise CLIError("give --config FILE (e.g. configs/sft.yaml) and/or key=value overrides")
         config = load_sft_config(args.config, overrides)
+    from thinkgym.agents.faults import TrainingStopped
     from thinkgym.agents.sft import train_sft
 
-    run_dir = train_sft(config, resume=bool(args.resume))
+    try:
+        run_dir = train_sft(config, resume=bool(args.resume))
+    except TrainingStopped as stopped:
+        print(f"thinkgym sft: {stopped}; continue with: thinkgym sft --resume {config.output_dir}", file=sys.stderr)
+        return stopped.exit_code
     print(f"run directory: {run_dir}")
     return 0
 

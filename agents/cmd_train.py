@@ -11,7 +11,7 @@ train ...`` runs two CPU processes with DDP).
 SIGINT or SIGTERM: the current step ends, a checkpoint is written and the command exits with
 status 128 + the signal (130, 143); ``--resume`` continues from there. A run stopped after too
 many non-finite steps in a row (``max_nonfinite_steps``) exits with status 2. See
-:mod:`thinkgym.agents.faults`.
+:mod:`thinkgym.agents.run` and :mod:`thinkgym.agents.faults`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.config and not overrides:
             raise CLIError("give --config FILE (see configs/) and/or key=value overrides")
         config = load_config(args.config, overrides)
-    from thinkgym.agents.faults import TrainingDiverged, TrainingStopped
+    from thinkgym.agents.faults import TrainingStopped
     from thinkgym.agents.trainer import train
 
     try:
@@ -53,7 +53,5 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingStopped as stopped:
         print(f"thinkgym train: {stopped}; continue with: thinkgym train --resume {config.output_dir}", file=sys.stderr)
         return stopped.exit_code
-    except TrainingDiverged as err:
-        raise CLIError(str(err)) from None
     print(f"run directory: {run_dir}")
     return 0

@@ -11,8 +11,8 @@ The base model and each stage's result are evaluated greedily on the same held-o
 accuracies. Stage configs are the ``sft`` and ``train`` configs (``cold_start``, ``grpo``,
 ``rejection_sft`` hold their fields); the recipe sets ``model``, ``mix``, ``seed``,
 ``response_prefix``, ``output_dir`` and ``data`` of each. All of them are validated before any
-model loads. A stage whose output is complete is skipped, so an interrupted recipe continues
-where it stopped.
+model loads. A stage whose output is complete is skipped and a stage with a checkpoint resumes
+from it, so an interrupted recipe (Ctrl-C writes a checkpoint) continues where it stopped.
 """
 
 from __future__ import annotations
@@ -163,6 +163,13 @@ def _finished(run_dir: Path, steps: int) -> bool:
     return latest is not None and int((latest / "DONE").read_text().strip()) >= steps
 
 
+def _started(run_dir: Path) -> bool:
+    """Whether a stage has a checkpoint to resume from (a stopped or killed earlier attempt)."""
+    from thinkgym.agents.checkpoint import latest_checkpoint
+
+    return latest_checkpoint(run_dir) is not None
+
+
 def run_recipe(recipe: RecipeConfig, *, progress: bool = True) -> dict[str, Any]:
     """Run the stages (skipping complete ones), evaluating after each; returns recipe.json's dict."""
     from thinkgym.agents.sft import train_sft
@@ -181,12 +188,12 @@ def run_recipe(recipe: RecipeConfig, *, progress: bool = True) -> dict[str, Any]
         elif stage == "cold_start":
             config = recipe.cold_start_config()
             if not _finished(Path(config.output_dir), config.steps):
-                train_sft(dataclasses.replace(config, progress=progress))
+                train_sft(dataclasses.replace(config, progress=progress), resume=_started(Path(config.output_dir)))
             model = config.output_dir
         elif stage == "grpo":
             config = recipe.grpo_config()
             if not _finished(Path(config.output_dir), config.steps):
-                train(dataclasses.replace(config, progress=progress))
+                train(dataclasses.replace(config, progress=progress), resume=_started(Path(config.output_dir)))
             model = config.output_dir
         elif stage == "rejection":
             if not recipe.rejection_data.is_file():
@@ -197,7 +204,7 @@ def run_recipe(recipe: RecipeConfig, *, progress: bool = True) -> dict[str, Any]
         else:
             config = recipe.rejection_sft_config()
             if not _finished(Path(config.output_dir), config.steps):
-                train_sft(dataclasses.replace(config, progress=progress))
+                train_sft(dataclasses.replace(config, progress=progress), resume=_started(Path(config.output_dir)))
             model = config.output_dir
         trained = round(time.perf_counter() - started, 1)
         results = _evaluate(recipe, model, out / f"eval-{stage}", progress)
