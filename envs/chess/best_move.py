@@ -12,7 +12,7 @@ moves, or a move with non-ASCII characters scores 0 with the reason. A forced ma
 
 Positions come from seeded games of random legal moves (6 to 40 plies). One is kept when three
 searches agree that one move wins: a two-line (MultiPV 2) search at ``nodes`` and one at
-``check_nodes`` (default 200000, 40x deeper) both rate the same move best, at least +150 cp for
+``check_nodes`` (default 40x ``nodes``: 200000) both rate the same move best, at least +150 cp for
 the side to move and ``min_gap_cp`` above the second line; and in the grading table that move
 is worth at least +150 and every other move at least ``min_gap_cp`` less. The level is mixed
 into the seed. Difficulty, by the kind of the winning move (the kinds are disjoint, so a seed
@@ -73,9 +73,10 @@ class BestMoveConfig:
     nodes: int = 5000
     """Stockfish node limit per grading search: the evaluation after each legal move, which
     makes the table the answer is scored by (node limits, unlike time limits, are reproducible)."""
-    check_nodes: int = 200_000
+    check_nodes: int | None = None
     """Node limit of the deep two-line (MultiPV) search that confirms the winning move is the
-    best by at least ``min_gap_cp`` (at least 10x ``nodes``, so the label holds deeper)."""
+    best by at least ``min_gap_cp`` (default 40x ``nodes``: 200000; at least 10x ``nodes``, so
+    the label holds deeper than the grading searches)."""
     engine_path: str | None = None
     """Path of the Stockfish binary (default: $THINKGYM_STOCKFISH, PATH, /usr/games/stockfish)."""
 
@@ -86,7 +87,9 @@ class BestMoveConfig:
             raise ValueError(f"min_gap_cp must be above margin_cp ({self.margin_cp}) and at most 5000, got {self.min_gap_cp}")
         if not 100 <= self.nodes <= 10_000_000:
             raise ValueError(f"nodes must be in 100..10000000, got {self.nodes}")
-        if not 10 * self.nodes <= self.check_nodes <= 100_000_000:
+        if self.check_nodes is None:
+            object.__setattr__(self, "check_nodes", 40 * self.nodes)
+        if not isinstance(self.check_nodes, int) or not 10 * self.nodes <= self.check_nodes <= 100_000_000:
             raise ValueError(f"check_nodes must be at least 10 * nodes ({10 * self.nodes}) and at most 100000000, got {self.check_nodes}")
 
 
