@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 import thinkgym
 from thinkgym.agents.episodes import Episode, Messages, Policy, Sampler, batch_seed, play
 from thinkgym.agents.metrics import summarize
+from thinkgym.errors import UserError
 from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
 from thinkgym.splits import problem_stream
 
@@ -48,10 +49,10 @@ class EvalTask:
     def __post_init__(self) -> None:
         info = thinkgym.env_info(self.env_id)  # raises UnknownEnvError (a ValueError) with a suggestion
         if not self.difficulties:
-            raise ValueError(f"{self.env_id}: no difficulty levels to evaluate")
+            raise UserError(f"{self.env_id}: no difficulty levels to evaluate")
         for level in self.difficulties:
             if not 1 <= level <= info.max_difficulty:
-                raise ValueError(f"{self.env_id}: difficulty must be in 1..{info.max_difficulty}, got {level}")
+                raise UserError(f"{self.env_id}: difficulty must be in 1..{info.max_difficulty}, got {level}")
 
 
 def tasks_for(env_ids: Sequence[str], difficulty: int | str) -> list[EvalTask]:
@@ -133,13 +134,13 @@ def evaluate(
     ``sampler`` is a chat :class:`Sampler` (a loaded model) or any :class:`Policy` (a served
     model: :class:`thinkgym.agents.api.ApiPolicy`)."""
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise UserError(f"n must be >= 1, got {n}")
     if samples < 1:
-        raise ValueError(f"samples must be >= 1, got {samples}")
+        raise UserError(f"samples must be >= 1, got {samples}")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise UserError(f"batch_size must be >= 1, got {batch_size}")
     if len({t.env_id for t in tasks}) != len(tasks):
-        raise ValueError("each env may appear only once in an evaluation")
+        raise UserError("each env may appear only once in an evaluation")
     episodes: dict[str, list[Episode]] = {}
     envs: list[Any] = []
     try:
