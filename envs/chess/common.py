@@ -2,8 +2,8 @@
 and random positions.
 
 Moves are read in SAN (``Qxf7#``, ``O-O``, ``e8=Q``) or UCI (``d1f7``, ``e7e8q``); a move number
-prefix (``1.``, ``1...``) and trailing annotations (``!``, ``?``) are ignored. Piece letters keep
-their SAN case (``bxc3`` is a b-pawn's capture, ``Bxc3`` a bishop's; ``qxf7`` is refused), and
+prefix (``1.``, ``1...``) and a trailing ``!`` are ignored; a ``?`` (a mistake or a doubt) refuses
+the answer. Piece letters keep their SAN case (``bxc3`` is a b-pawn's capture, ``Bxc3`` a bishop's; ``qxf7`` is refused), and
 text with any non-ASCII character (lookalike letters, fullwidth digits, figurines, zero-width
 spaces) is refused. Anything that is not exactly one legal move (two moves, a sentence, a
 negation) raises :class:`~thinkgym.rewards.InvalidAnswer` with the reason. Square lists are
@@ -67,7 +67,9 @@ def parse_move(board: chess.Board, text: str) -> chess.Move:
         raise InvalidAnswer(f"{token[:MAX_MOVE_CHARS]!r} has non-ASCII characters; {FORMAT_HINT}")
     if len(token) > MAX_MOVE_CHARS + 8:
         raise InvalidAnswer(f"a move is at most {MAX_MOVE_CHARS} characters, got {len(token)}")
-    token = _MOVE_NUMBER_RE.sub("", token).rstrip("!?. ").strip()
+    token = _MOVE_NUMBER_RE.sub("", token).rstrip("!. ").strip()
+    if "?" in token:  # "Qf8?" marks a mistake or a doubt: not a move the answer stands by
+        raise InvalidAnswer(f"{token!r} is annotated with '?' (a mistake or a doubt); give the move alone")
     if not token:
         raise InvalidAnswer("the move is empty")
     try:
