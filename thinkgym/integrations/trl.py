@@ -18,7 +18,10 @@ pickle, and TRL logs each under its ``__name__`` (``rewards/thinkgym_correctness
 
 Multi-turn envs cannot score a single completion: naming one in ``envs`` raises
 :class:`~thinkgym.scoring.MultiTurnNotSupported`; a multi-turn row met in the data scores
-``None`` (TRL ignores it) with a warning.
+``None`` (TRL ignores it) with a warning. Train them through TRL's ``environment_factory``
+instead: :func:`environment_factory` and :func:`environment_dataset` (from
+:mod:`thinkgym.integrations.trl_env`) play GraphExplore, Mastermind and ForcedMate through tool
+calls, with the env's own reward from ``get_reward``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ from thinkgym.datasets import MixSpec, normalize_mix
 from thinkgym.envs.registry import env_info
 from thinkgym.rewards.format import format_reward
 from thinkgym.scoring import MultiTurnNotSupported, completion_text, score
+from thinkgym.integrations.trl_env import (  # noqa: F401  (multi-turn envs: TRL's environment_factory)
+    TOOL_ENVIRONMENTS,
+    ForcedMateEnvironment,
+    GraphExploreEnvironment,
+    MastermindEnvironment,
+    environment_dataset,
+    environment_factory,
+)
 
 
 class CorrectnessReward:
@@ -43,7 +54,8 @@ class CorrectnessReward:
                 if env_info(env_id).multi_turn:
                     raise MultiTurnNotSupported(
                         f"{env_id} is multi-turn and TRL reward functions score one completion; "
-                        "leave it out of the mix or train it with thinkgym's own trainer"
+                        "leave it out of the mix, train it with thinkgym's own trainer, or through TRL's "
+                        "environment_factory (thinkgym.integrations.trl.environment_factory)"
                     )
         self.env_ids = None if env_ids is None else frozenset(env_ids)
         self.__name__ = name
