@@ -303,3 +303,16 @@ def test_grpo_trainer_plays_the_envs_through_tools(tmp_path):
     assert logs["rewards/SpyGraphExploreEnvironment/mean"] == pytest.approx(1.0)
     assert logs["rewards/SpyMastermindEnvironment/mean"] == pytest.approx(sum(r for r, _ in codes) / 2)
     assert logs["reward"] == pytest.approx((2 * 1.0 + sum(r for r, _ in codes)) / 4)
+
+
+def test_multiturn_example_defaults_are_tool_envs():
+    import importlib.util
+    from pathlib import Path
+
+    pytest.importorskip("trl")
+    path = Path(__file__).resolve().parents[1] / "examples" / "trl_multiturn.py"
+    spec = importlib.util.spec_from_file_location("trl_multiturn", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    args = example.parse_args([])
+    assert environment_factory(args.envs) == {EXPLORE: GraphExploreEnvironment, MASTERMIND: MastermindEnvironment, MATE: ForcedMateEnvironment}
