@@ -244,7 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-chance", type=float, default=0.20)
     p.add_argument("--out", default="runs/learnability", help="stage directory (cached: a rerun continues)")
     p.add_argument("--results", default=str(ROOT / "benchmarks/results/learnability.json"))
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a shared 2-core machine two threads stall each other at every op's barrier)")
     args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 import thinkgym
 from thinkgym.splits import problem_stream
@@ -31,7 +32,7 @@ def test_every_stage_runs_and_the_report_has_its_shape(bench, tiny_model_dir, tm
     results = tmp_path / "learnability.json"
     argv = ["--model", str(tiny_model_dir), "--envs", "thinkgym/Syllogism-v0", "--n", "3", "--sft-steps", "1", "--sft-batch", "2",
             "--probe-envs", "thinkgym/Syllogism-v0", "--probe-steps", "1", "--prompts-per-step", "1", "--group-size", "2",
-            "--max-new-tokens", "8", "--out", str(tmp_path / "runs"), "--results", str(results)]
+            "--max-new-tokens", "8", "--threads", str(torch.get_num_threads()), "--out", str(tmp_path / "runs"), "--results", str(results)]
     assert bench.main(argv) == 0
     report = json.loads(results.read_text())
     row = report["envs"]["thinkgym/Syllogism-v0"]
