@@ -5,7 +5,9 @@
 one prefill and then one forward per new token over the rows that are still running: a row
 stops at the first stop token (the tokenizer's EOS and the model's generation-config EOS ids)
 and is removed from the batch and the cache, so finished sequences cost nothing. Identical
-prompts (a GRPO group's G copies) are prefilled once and share their cache rows.
+prompts (a GRPO group's G copies) are prefilled once and share their cache rows, and a prefix
+common to all prompts (an evaluation batch's system prompt) is prefilled once for all of them.
+New keys and values are written into a cache reserved for ``max_new_tokens`` more positions.
 ``generate_ids`` does the same from token ids (multi-turn rollouts extend a conversation's ids).
 
 The policy is not changed: it runs in eval mode under ``torch.no_grad`` and is put back in its
@@ -132,13 +134,20 @@ def generate_ids(
     distinct: dict[tuple[int, ...], int] = {}
     expand = torch.tensor([distinct.setdefault(tuple(p), len(distinct)) for p in prompt_ids], device=device)
     unique = list(distinct)
-    width = max(len(p) for p in unique)
+    # Prompts that open alike (the system prompt of an evaluation batch) prefill that common
+    # prefix once, as one row whose cache is copied to every prompt; each prompt's remainder is
+    # then left-padded after it (padding in the middle: the attention mask skips it).
+    common = _common_prefix(unique) if len(unique) > 1 else 0
+    if common < MIN_SHARED_PREFIX:
+        common = 0
+    width = max(len(p) for p in unique) - common
     input_ids = torch.full((len(unique), width), pad_id, dtype=torch.long, device=device)  # (U, P), left-padded
     attention = torch.zeros((len(unique), width), dtype=torch.long, device=device)
     for row, ids in enumerate(unique):
-        input_ids[row, width - len(ids) :] = torch.tensor(list(ids), dtype=torch.long)
-        attention[row, width - len(ids) :] = 1
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (U, P): padding does not shift positions
+        input_ids[row, width - len(ids) + common :] = torch.tensor(list(ids[common:]), dtype=torch.long)
+        attention[row, width - len(ids) + common :] = 1
+    positions = common + (attention.cumsum(-1) - 1).clamp(min=0)  # (U, P): padding does not shift positions
+    attention = torch.cat([attention.new_ones((len(unique), common)), attention], dim=-1)  # (U, C + P)
 
     new_tokens: list[list[int]] = [[] for _ in range(batch)]
     finished = [False] * batch
@@ -150,6 +159,10 @@ def generate_ids(
     model.eval()
     try:
         with _autocast(device, autocast_dtype):
+            if common:
+                shared = torch.tensor([unique[0][:common]], dtype=torch.long, device=device)  # (1, C)
+                model(input_ids=shared, position_ids=torch.arange(common, device=device)[None], use_cache=True, logits_to_keep=1, **{cache_kw: cache})
+                cache.batch_select_indices(torch.zeros(len(unique), dtype=torch.long, device=device))
             out = model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1, **{cache_kw: cache})
             logits = out.logits[:, -1]  # (U, V)
             if len(unique) < batch:
@@ -191,6 +204,23 @@ def generate_ids(
         text = tokenizer.decode(text_ids, skip_special_tokens=True)
         completions.append(Completion(text, list(prompt_ids[row]), ids, truncated=not finished[row]))
     return completions
+
+
+MIN_SHARED_PREFIX = 16
+"""Prompts of a batch whose common prefix is at least this long prefill it once."""
+
+
+def _common_prefix(prompts: Sequence[Sequence[int]]) -> int:
+    """The length of the longest common prefix of ``prompts``, short of the shortest prompt's
+    last token (every row keeps a token to prefill on its own)."""
+    first, shortest = prompts[0], min(len(p) for p in prompts)
+    length = shortest - 1
+    for other in prompts[1:]:
+        n = 0
+        while n < length and other[n] == first[n]:
+            n += 1
+        length = n
+    return length
 
 
 def _sample(logits: torch.Tensor, temperature: float, top_p: float, greedy: bool, generator: torch.Generator) -> torch.Tensor:

@@ -103,3 +103,25 @@ def test_reserved_cache_generates_as_the_growing_cache(tiny_model_dir, monkeypat
              generation.generate_ids(model, tokenizer, prompts, max_new_tokens=12, seed=4, temperature=3.0)]
     for a, b in zip(fast, plain):
         assert [c.completion_ids for c in a] == [c.completion_ids for c in b]
+
+
+def test_common_prefix_prefill_generates_as_separate_prefills(tiny_model_dir, monkeypatch):
+    """Prompts sharing a long opening (an evaluation batch's system prompt) prefill it once; the
+    completions are those of prompts prefilled whole, and of each prompt generated alone."""
+    from thinkgym.agents import generation
+    from thinkgym.agents.policy import load_policy
+
+    model, tokenizer = load_policy(str(tiny_model_dir))
+    system = list(range(100, 130))  # 30 shared tokens
+    prompts = [system + [5, 6, 7], system + [9], system + [5, 6, 7], system + [11, 12, 13, 14, 15], system[:20] + [8] * 12]
+    assert generation._common_prefix(prompts) == 20
+    assert generation._common_prefix([[1, 2, 3], [1, 2, 3]]) == 2  # every row keeps a token of its own
+    shared = [generation.generate_ids(model, tokenizer, prompts, max_new_tokens=10, greedy=True),
+              generation.generate_ids(model, tokenizer, prompts, max_new_tokens=10, seed=2, temperature=3.0)]
+    alone = [generation.generate_ids(model, tokenizer, [p], max_new_tokens=10, greedy=True)[0] for p in prompts]
+    monkeypatch.setattr(generation, "MIN_SHARED_PREFIX", 10**9)
+    whole = [generation.generate_ids(model, tokenizer, prompts, max_new_tokens=10, greedy=True),
+             generation.generate_ids(model, tokenizer, prompts, max_new_tokens=10, seed=2, temperature=3.0)]
+    for a, b in zip(shared, whole):
+        assert [c.completion_ids for c in a] == [c.completion_ids for c in b]
+    assert [c.completion_ids for c in shared[0]] == [c.completion_ids for c in alone]
