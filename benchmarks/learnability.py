@@ -126,7 +126,7 @@ def evaluation(model: str, env_ids: list[str], out: Path, args: argparse.Namespa
     started = time.perf_counter()
     if not (out / "results.json").is_file():
         options = GenerationOptions(max_new_tokens=args.max_new_tokens, response_prefix=PREFIX, batch_size=args.batch_size, progress=True)
-        run_eval(model, [EvalTask(e, (1,)) for e in env_ids], n=args.n, samples=1, seed=args.seed, out=out, options=options,
+        isolated(run_eval, model, [EvalTask(e, (1,)) for e in env_ids], n=args.n, samples=1, seed=args.seed, out=out, options=options,
                  system_prompt=R1_SYSTEM_PROMPT)
     results = json.loads((out / "results.json").read_text())
     outcomes: dict[str, dict[int, bool]] = collections.defaultdict(dict)
@@ -136,6 +136,20 @@ def evaluation(model: str, env_ids: list[str], out: Path, args: argparse.Namespa
             outcomes[record["env_id"]][int(record["seed"])] = bool(record["correct"])
     seconds = json.loads((out / "settings.json").read_text()).get("seconds", time.perf_counter() - started)
     return results["tasks"], dict(outcomes), seconds
+
+
+def isolated(fn: Any, *args: Any, **kwargs: Any) -> None:
+    """Run one stage in a forked child: its memory (a loaded model, generation caches, SFT
+    logits) goes back to the system when it ends. Kept in one process, a base evaluation and
+    the SFT after it grew to 13.8 GB and were killed by the OOM killer on a shared 24 GB machine.
+    The child inherits the modules imported above."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=fn, args=args, kwargs=kwargs)
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"stage {getattr(fn, '__name__', fn)} failed (exit code {child.exitcode}); its output is above")
 
 
 def finished(run_dir: Path, steps: int) -> bool:
@@ -280,12 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     sft = sft_config_from_dict({
         "model": args.model, "mix": [{"id": e, "difficulty": 1} for e in env_ids], "seed": args.seed,
         "output_dir": str(out / "cold_start"), "response_prefix": PREFIX, "steps": args.sft_steps,
-        "batch_size": args.sft_batch, "micro_batch_size": 8, "max_length": 768, "learning_rate": args.sft_lr,
-        "warmup_steps": 2, "lr_schedule": "cosine", "bf16": True, "checkpoint_every": 0, "keep_checkpoints": 1,
+        "batch_size": args.sft_batch, "micro_batch_size": 4, "max_length": 768, "learning_rate": args.sft_lr,
+        "warmup_steps": 2, "lr_schedule": "cosine", "bf16": True, "checkpoint_every": 6, "keep_checkpoints": 1,
     })
     t0 = time.perf_counter()
     if not finished(Path(sft.output_dir), sft.steps):
-        train_sft(sft, resume=latest_checkpoint(sft.output_dir) is not None if Path(sft.output_dir).is_dir() else False)
+        isolated(train_sft, sft, resume=latest_checkpoint(sft.output_dir) is not None if Path(sft.output_dir).is_dir() else False)
     wall["cold_start_sft"] = time.perf_counter() - t0
     loads["after_sft"] = list(os.getloadavg())
     cold, cold_outcomes, wall["cold_start_eval"] = evaluation(sft.output_dir, env_ids, out / "eval-cold_start", args)
@@ -304,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         config = probe_config(env_id, sft.output_dir, out / f"probe-{name}", args)
         t0 = time.perf_counter()
         if not finished(Path(config.output_dir), config.steps):
-            train(config, resume=Path(config.output_dir).is_dir() and latest_checkpoint(config.output_dir) is not None)
+            isolated(train, config, resume=Path(config.output_dir).is_dir() and latest_checkpoint(config.output_dir) is not None)
         trained = time.perf_counter() - t0
         results, outcomes, seconds = evaluation(config.output_dir, [env_id], out / f"eval-probe-{name}", args)
         seeds = rows[env_id]["seeds"]
