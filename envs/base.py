@@ -3,8 +3,9 @@ whose action is a model's whole completion.
 
 A single-turn task is a small pure core turned into an env by :func:`thinkgym.envs.register_task`:
 
-* a frozen config dataclass with a ``difficulty`` field, validated in ``__post_init__`` with
-  ``ValueError``;
+* a frozen config dataclass, a :class:`~thinkgym.envs.levels.TaskConfig` whose level table
+  (``LEVELS``) fills the fields a difficulty sets and whose ``validate`` checks them with
+  ``ValueError``; the env's ``max_difficulty`` is the table's highest level;
 * ``generate(rng, config) -> problem``: ``rng`` is a ``numpy.random.Generator`` (the env's
   ``np_random``), ``problem`` any object with ``prompt`` and ``answer`` string attributes that
   also holds everything the verifier needs;
@@ -28,6 +29,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from thinkgym.envs.levels import max_difficulty_of
 from thinkgym.errors import UserError
 from thinkgym.rewards.extract import AnswerNotFound, extract_answer
 from thinkgym.rewards.format import format_reward
@@ -86,6 +88,7 @@ class ReasoningEnv(gym.Env[str, str]):
     family: ClassVar[str] = ""
     """"math", "logic", "chess", "graph", or a plugin's own family."""
     max_difficulty: ClassVar[int] = 3
+    """The highest level; derived from ``config_cls.LEVELS`` when the config has a level table."""
     multi_turn: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     """External programs the env needs, e.g. ("stockfish",); shown by ``thinkgym envs``."""
@@ -101,6 +104,12 @@ class ReasoningEnv(gym.Env[str, str]):
     """False: always verify in this process, even when isolation is asked for (e.g. a verifier
     that already runs its expensive part in a process of its own, such as a chess engine, where a
     worker would start one more engine per worker)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        top = max_difficulty_of(cls.__dict__.get("config_cls"))
+        if top is not None and "max_difficulty" not in cls.__dict__:
+            cls.max_difficulty = top
 
     def __init__(self, difficulty: int = 1, **options: Any) -> None:
         self.config = config_from_kwargs(self.config_cls, difficulty, self.max_difficulty, options)

@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 
 from thinkgym.envs.base import MultiTurnEnv, ReasoningEnv, SingleTurnEnv
+from thinkgym.envs.levels import max_difficulty_of
 from thinkgym.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def register_task(
     verify: Callable[[Any, str], Any],
     explain: Callable[[Any], str] | None = None,
     from_options: Callable[[Mapping[str, Any], Any], Any] | None = None,
-    max_difficulty: int = 3,
+    max_difficulty: int | None = None,
     boxed_fallback: bool = False,
     requires: tuple[str, ...] = (),
     doc: str | None = None,
@@ -97,7 +98,12 @@ def register_task(
     module needs. Returns the env class; assign it to a module-level name so that Gymnasium's
     ``"module:Class"`` entry point finds it (``ShortestPathEnv = register_task(...)``); the
     class is also bound in its module under the name derived from the id (``ShortestPathEnv``).
+    ``max_difficulty`` defaults to the highest level of the config's table (3 for a config without
+    one, see :mod:`thinkgym.envs.levels`).
     """
+    table_top = max_difficulty_of(config)
+    if max_difficulty is not None and table_top is not None and max_difficulty != table_top:
+        raise ValueError(f"{env_id}: max_difficulty={max_difficulty} but {config.__name__}.LEVELS has {table_top} levels")
     class_name = env_id.split("/")[-1].split("-v")[0] + "Env"
     module = getattr(generate, "__module__", __name__)
     env_cls = type(
@@ -108,7 +114,7 @@ def register_task(
             "__qualname__": class_name,
             "__doc__": doc or _module_doc(module),
             "family": family,
-            "max_difficulty": max_difficulty,
+            "max_difficulty": max_difficulty or table_top or ReasoningEnv.max_difficulty,
             "requires": tuple(requires),
             "boxed_fallback": boxed_fallback,
             "config_cls": config,

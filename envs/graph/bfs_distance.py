@@ -20,17 +20,21 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import edge_list_text, nodes_text, parse_int, random_graph, sorted_nodes
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (5, 6, False), 2: (8, 10, True), 3: (12, 16, True)}  # difficulty -> nodes, directed
 _NO_PATH = re.compile(r"^(?:unreachable|not reachable|no path|none|no)\.?$", re.IGNORECASE | re.ASCII)
 UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
-class BfsDistanceConfig:
-    difficulty: int = 1
+class BfsDistanceConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "directed"),
+        {1: (5, 6, False), 2: (8, 10, True), 3: (12, 16, True)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -42,20 +46,10 @@ class BfsDistanceConfig:
     unreachable_rate: float = 0.25
     """Share of instances whose goal cannot be reached."""
 
-    def __post_init__(self) -> None:
-        lo, hi, directed = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if self.directed is None:
-            object.__setattr__(self, "directed", directed)
-        if not 4 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 4 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 0.5 <= self.edge_factor <= 4:
-            raise ValueError(f"edge_factor must be in [0.5, 4], got {self.edge_factor}")
-        if not 0 <= self.unreachable_rate <= 1:
-            raise ValueError(f"unreachable_rate must be in [0, 1], got {self.unreachable_rate}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 4, 200)
+        within(self, "edge_factor", 0.5, 4)
+        within(self, "unreachable_rate", 0, 1.0)
 
 
 @dataclass(frozen=True)

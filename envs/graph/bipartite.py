@@ -30,16 +30,20 @@ from thinkgym.envs.graph.common import (
     parse_cycle,
     sorted_nodes,
 )
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: (5, 6, 0.2), 2: (8, 10, 0.4), 3: (12, 16, 0.6)}  # nodes, extra edges per node
 _ODD = re.compile(r"^\s*odd\s+cycle\s*:?\s*", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)
-class BipartiteConfig:
-    difficulty: int = 1
+class BipartiteConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "extra_edge_rate"),
+        {1: (5, 6, 0.2), 2: (8, 10, 0.4), 3: (12, 16, 0.6)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -47,16 +51,9 @@ class BipartiteConfig:
     odd_rate: float = 0.4
     """Share of graphs that contain an odd cycle (so are not bipartite)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, _ = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if not 4 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 4 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 0 <= self.odd_rate <= 1:
-            raise ValueError(f"odd_rate must be in [0, 1], got {self.odd_rate}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 4, 200)
+        within(self, "odd_rate", 0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ def generate(rng: np.random.Generator, config: BipartiteConfig) -> BipartiteProb
         others = [u for u in order[:i] if side[u] != side[order[i]]]
         graph.add_edge(order[i], others[int(rng.integers(len(others)))])
     crossing = [(u, v) for i, u in enumerate(order) for v in order[i + 1 :] if side[u] != side[v] and not graph.has_edge(u, v)]
-    for k in rng.permutation(len(crossing))[: round(_LEVELS[config.difficulty][2] * n)]:
+    for k in rng.permutation(len(crossing))[: round(config.level["extra_edge_rate"] * n)]:
         graph.add_edge(*crossing[int(k)])
     if rng.random() < config.odd_rate:  # an edge inside one side closes an odd cycle
         inside = [(u, v) for i, u in enumerate(order) for v in order[i + 1 :] if side[u] == side[v]]

@@ -17,15 +17,18 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import colouring_text, edge_list_text, node_key, node_names, nodes_text, parse_colouring
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: (5, 6, 3, 1.2), 2: (8, 10, 3, 1.8), 3: (12, 16, 4, 2.6)}  # nodes, colours, edges per node
-
 
 @dataclass(frozen=True)
-class ColouringConfig:
-    difficulty: int = 1
+class ColouringConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "colours", "edge_factor"),
+        {1: (5, 6, 3, 1.2), 2: (8, 10, 3, 1.8), 3: (12, 16, 4, 2.6)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -35,17 +38,10 @@ class ColouringConfig:
     edge_factor: float | None = None
     """Edges as a multiple of the node count (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, k, factor = _LEVELS[self.difficulty]
-        for name, default in (("min_nodes", lo), ("max_nodes", max(hi, self.min_nodes or 0)), ("colours", k), ("edge_factor", factor)):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, default)
-        if not 3 <= self.min_nodes <= self.max_nodes <= 60:
-            raise ValueError(f"need 3 <= min_nodes <= max_nodes <= 60, got {self.min_nodes}, {self.max_nodes}")
-        if not 2 <= self.colours <= min(9, self.min_nodes):
-            raise ValueError(f"colours must be in 2..min(9, min_nodes), got {self.colours}")
-        if not 0.5 <= self.edge_factor <= 5:
-            raise ValueError(f"edge_factor must be in [0.5, 5], got {self.edge_factor}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 3, 60)
+        within(self, "colours", 2, min(9, self.min_nodes))
+        within(self, "edge_factor", 0.5, 5.0)
 
 
 @dataclass(frozen=True)

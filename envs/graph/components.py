@@ -16,15 +16,17 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import edge_list_text, node_names, nodes_text, parse_int, sorted_nodes
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (6, 8, 1, 3), 2: (10, 14, 2, 5), 3: (16, 24, 3, 8)}  # nodes, components
-
 
 @dataclass(frozen=True)
-class ComponentsConfig:
-    difficulty: int = 1
+class ComponentsConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "min_components", "max_components"),
+        {1: (6, 8, 1, 3), 2: (10, 14, 2, 5), 3: (16, 24, 3, 8)},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -36,20 +38,10 @@ class ComponentsConfig:
     extra_edge_rate: float = 0.4
     """Edges beyond each component's spanning tree, per node."""
 
-    def __post_init__(self) -> None:
-        lo, hi, clo, chi = _LEVELS[self.difficulty]
-        for name, default in (("min_nodes", lo), ("max_nodes", hi), ("min_components", clo), ("max_components", chi)):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, default)
-        if not 2 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 2 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 1 <= self.min_components <= self.max_components <= self.min_nodes:
-            raise ValueError(
-                "need 1 <= min_components <= max_components <= min_nodes, "
-                f"got {self.min_components}, {self.max_components}, {self.min_nodes}"
-            )
-        if not 0 <= self.extra_edge_rate <= 3:
-            raise ValueError(f"extra_edge_rate must be in [0, 3], got {self.extra_edge_rate}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 2, 200)
+        ordered(self, "min_components", "max_components", 1, self.min_nodes)
+        within(self, "extra_edge_rate", 0, 3.0)
 
 
 @dataclass(frozen=True)

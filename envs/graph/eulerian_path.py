@@ -18,15 +18,18 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import edge_list_text, node_key, node_names, parse_path, sorted_nodes
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (5, 7, 5, False), 2: (9, 12, 7, False), 3: (14, 18, 8, True)}  # edges, nodes available, directed
-
 
 @dataclass(frozen=True)
-class EulerianPathConfig:
-    difficulty: int = 1
+class EulerianPathConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_edges", "max_edges", "nodes", "directed"),
+        {1: (5, 7, 5, False), 2: (9, 12, 7, False), 3: (14, 18, 8, True)},
+        at_least={"max_edges": "min_edges"},
+    )
     min_edges: int | None = None
     """Fewest edges (default from difficulty)."""
     max_edges: int | None = None
@@ -36,15 +39,9 @@ class EulerianPathConfig:
     directed: bool | None = None
     """Directed edges (default: at difficulty 3)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, nodes, directed = _LEVELS[self.difficulty]
-        for name, default in (("min_edges", lo), ("max_edges", max(hi, self.min_edges or 0)), ("nodes", nodes), ("directed", directed)):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, default)
-        if not 3 <= self.nodes <= 26:
-            raise ValueError(f"nodes must be in 3..26, got {self.nodes}")
-        if not 2 <= self.min_edges <= self.max_edges <= 100:
-            raise ValueError(f"need 2 <= min_edges <= max_edges <= 100, got {self.min_edges}, {self.max_edges}")
+    def validate(self) -> None:
+        within(self, "nodes", 3, 26)
+        ordered(self, "min_edges", "max_edges", 2, 100)
 
 
 @dataclass(frozen=True)

@@ -31,19 +31,27 @@ import numpy as np
 
 from thinkgym.envs.base import MultiTurnEnv
 from thinkgym.envs.graph.common import missing_edge, parse_path, random_connected_graph, sorted_nodes
+from thinkgym.envs.levels import Levels, TaskConfig, ordered
 from thinkgym.envs.registry import register_env
 from thinkgym.rewards.verdict import InvalidAnswer
 
-_LEVELS = {1: (6, 8, 0.3, 2), 2: (10, 14, 0.4, 3), 3: (16, 22, 0.4, 4)}  # nodes, extra edges per node, min distance
 _QUERY = re.compile(r"^neighbou?rs\b\s*(?:of\s+)?\(?\s*([A-Za-z]{1,3})\s*\)?\s*\.?$", re.IGNORECASE | re.ASCII)
 _QUERY_START = re.compile(r"^neighbou?rs\b", re.IGNORECASE | re.ASCII)
 _PATH_PREFIX = re.compile(r"^(?:final\s+)?path\s*[:=]?\s*", re.IGNORECASE | re.ASCII)
 LONGER_PATH_CREDIT = 0.5
 
 
+def _turns(config: ExploreConfig) -> int:
+    return config.max_nodes + 2
+
+
 @dataclass(frozen=True)
-class ExploreConfig:
-    difficulty: int = 1
+class ExploreConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "max_turns", "extra_edge_rate", "min_distance"),
+        {1: (6, 8, _turns, 0.3, 2), 2: (10, 14, _turns, 0.4, 3), 3: (16, 22, _turns, 0.4, 4)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -52,16 +60,8 @@ class ExploreConfig:
     """Turns before truncation (default max_nodes + 2); at least max_nodes, so that a shortest
     path can always be walked and answered."""
 
-    def __post_init__(self) -> None:
-        lo, hi, _, _ = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if self.max_turns is None:
-            object.__setattr__(self, "max_turns", self.max_nodes + 2)
-        if not 4 <= self.min_nodes <= self.max_nodes <= 100:
-            raise ValueError(f"need 4 <= min_nodes <= max_nodes <= 100, got {self.min_nodes}, {self.max_nodes}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 4, 100)
         if not self.max_nodes <= self.max_turns <= 500:
             raise ValueError(f"max_turns must be in max_nodes..500 ({self.max_nodes}..500), got {self.max_turns}")
 
@@ -85,7 +85,7 @@ class GraphExploreEnv(MultiTurnEnv):
 
     def generate(self, rng: np.random.Generator) -> ExploreProblem:
         config = self.config
-        _, _, extra, far = _LEVELS[config.difficulty]
+        extra, far = config.level["extra_edge_rate"], config.level["min_distance"]
         while True:
             n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
             graph = random_connected_graph(rng, n, extra_edges=round(extra * n))

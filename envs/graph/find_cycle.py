@@ -29,17 +29,21 @@ from thinkgym.envs.graph.common import (
     random_dag,
     sorted_nodes,
 )
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (5, 7, False, 0.0), 2: (8, 10, True, 1.2), 3: (12, 16, True, 1.6)}  # nodes, directed, edges/node
 _NONE = re.compile(r"^(?:none|no cycle|acyclic|no)\.?$", re.IGNORECASE | re.ASCII)
 NONE = "none"
 
 
 @dataclass(frozen=True)
-class FindCycleConfig:
-    difficulty: int = 1
+class FindCycleConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "directed", "edge_factor"),
+        {1: (5, 7, False, 0.0), 2: (8, 10, True, 1.2), 3: (12, 16, True, 1.6)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -49,18 +53,9 @@ class FindCycleConfig:
     acyclic_rate: float = 0.25
     """Share of instances without any cycle."""
 
-    def __post_init__(self) -> None:
-        lo, hi, directed, _ = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if self.directed is None:
-            object.__setattr__(self, "directed", directed)
-        if not 4 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 4 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 0 <= self.acyclic_rate <= 1:
-            raise ValueError(f"acyclic_rate must be in [0, 1], got {self.acyclic_rate}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 4, 200)
+        within(self, "acyclic_rate", 0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -75,7 +70,7 @@ def generate(rng: np.random.Generator, config: FindCycleConfig) -> FindCycleProb
     n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
     acyclic = rng.random() < config.acyclic_rate
     if config.directed:
-        factor = _LEVELS[config.difficulty][3] or 1.2
+        factor = config.level["edge_factor"] or 1.2
         graph: nx.Graph = random_dag(rng, n, round(factor * n))
         if not acyclic:
             add_back_edge(rng, graph, min_cycle=3 if config.difficulty < 3 else 4)

@@ -17,15 +17,18 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import edge_list_text, node_key, node_names, parse_int, sorted_nodes
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (4, 5, 9, 1.2), 2: (6, 8, 9, 1.6), 3: (9, 12, 20, 2.0)}  # nodes, max capacity, edges per node
-
 
 @dataclass(frozen=True)
-class MaxFlowConfig:
-    difficulty: int = 1
+class MaxFlowConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "max_capacity", "edge_factor"),
+        {1: (4, 5, 9, 1.2), 2: (6, 8, 9, 1.6), 3: (9, 12, 20, 2.0)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -33,18 +36,9 @@ class MaxFlowConfig:
     max_capacity: int | None = None
     """Capacities are drawn from 1..max_capacity (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, top, _ = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if self.max_capacity is None:
-            object.__setattr__(self, "max_capacity", top)
-        if not 3 <= self.min_nodes <= self.max_nodes <= 100:
-            raise ValueError(f"need 3 <= min_nodes <= max_nodes <= 100, got {self.min_nodes}, {self.max_nodes}")
-        if not 1 <= self.max_capacity <= 1000:
-            raise ValueError(f"max_capacity must be in 1..1000, got {self.max_capacity}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 3, 100)
+        within(self, "max_capacity", 1, 1000)
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,7 @@ def generate(rng: np.random.Generator, config: MaxFlowConfig) -> MaxFlowProblem:
         if not any(graph.has_edge(order[i], w) for w in order[i + 1 :]):
             graph.add_edge(order[i], order[int(rng.integers(i + 1, n))])
     forward = [(order[i], order[j]) for i in range(n) for j in range(i + 1, n) if not graph.has_edge(order[i], order[j])]
-    extra = max(0, round(_LEVELS[config.difficulty][3] * n) - graph.number_of_edges())
+    extra = max(0, round(config.level["edge_factor"] * n) - graph.number_of_edges())
     for k in rng.permutation(len(forward))[:extra]:
         graph.add_edge(*forward[int(k)])
     for u, v in sorted(graph.edges):

@@ -16,15 +16,18 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import edge_list_text, node_key, parse_int, random_connected_graph
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (4, 5, 9, 0.6), 2: (7, 9, 9, 0.8), 3: (11, 14, 20, 1.0)}  # nodes, max weight, extra edges/node
-
 
 @dataclass(frozen=True)
-class MSTWeightConfig:
-    difficulty: int = 1
+class MSTWeightConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "max_weight", "extra_edge_rate"),
+        {1: (4, 5, 9, 0.6), 2: (7, 9, 9, 0.8), 3: (11, 14, 20, 1.0)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -32,18 +35,9 @@ class MSTWeightConfig:
     max_weight: int | None = None
     """Edge weights are drawn from 1..max_weight (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, top, _ = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if self.max_weight is None:
-            object.__setattr__(self, "max_weight", top)
-        if not 3 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 3 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 1 <= self.max_weight <= 1000:
-            raise ValueError(f"max_weight must be in 1..1000, got {self.max_weight}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 3, 200)
+        within(self, "max_weight", 1, 1000)
 
 
 @dataclass(frozen=True)
@@ -56,7 +50,7 @@ class MSTWeightProblem:
 
 def generate(rng: np.random.Generator, config: MSTWeightConfig) -> MSTWeightProblem:
     n = int(rng.integers(config.min_nodes, config.max_nodes + 1))
-    extra = round(_LEVELS[config.difficulty][3] * n)
+    extra = round(config.level["extra_edge_rate"] * n)
     graph = random_connected_graph(rng, n, extra_edges=extra, max_weight=config.max_weight)
     weight = int(sum(d["weight"] for *_, d in nx.minimum_spanning_edges(graph, algorithm="kruskal", data=True)))
     prompt = (

@@ -19,15 +19,18 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import edge_list_text, missing_edge, node_names, parse_path, random_connected_graph
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (5, 6), 2: (8, 10), 3: (12, 16)}  # difficulty -> node count range
-
 
 @dataclass(frozen=True)
-class ShortestPathConfig:
-    difficulty: int = 1
+class ShortestPathConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes"),
+        {1: (5, 6), 2: (8, 10), 3: (12, 16)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -41,18 +44,10 @@ class ShortestPathConfig:
     directed: bool = False
     """Each edge points one way (a random one); paths must follow the directions."""
 
-    def __post_init__(self) -> None:
-        lo, hi = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if not 3 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 3 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 1 <= self.max_weight <= 1000:
-            raise ValueError(f"max_weight must be in 1..1000, got {self.max_weight}")
-        if not 0 <= self.edge_factor <= 5:
-            raise ValueError(f"edge_factor must be in [0, 5], got {self.edge_factor}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 3, 200)
+        within(self, "max_weight", 1, 1000)
+        within(self, "edge_factor", 0, 5.0)
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,21 @@ import networkx as nx
 import numpy as np
 
 from thinkgym.envs.graph.common import add_back_edge, edge_list_text, node_key, nodes_text, parse_path, random_dag, sorted_nodes
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: (5, 6, 1.1), 2: (8, 10, 1.4), 3: (12, 16, 1.7)}  # nodes, edges per node
 _CYCLE = re.compile(r"^(?:cycle|cyclic|there is a cycle|has a cycle|impossible)\.?$", re.IGNORECASE | re.ASCII)
 CYCLE = "cycle"
 
 
 @dataclass(frozen=True)
-class TopologicalSortConfig:
-    difficulty: int = 1
+class TopologicalSortConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_nodes", "max_nodes", "edge_factor"),
+        {1: (5, 6, 1.1), 2: (8, 10, 1.4), 3: (12, 16, 1.7)},
+        at_least={"max_nodes": "min_nodes"},
+    )
     min_nodes: int | None = None
     """Fewest nodes (default from difficulty)."""
     max_nodes: int | None = None
@@ -39,20 +43,10 @@ class TopologicalSortConfig:
     cycle_rate: float = 0.3
     """Share of instances that contain a directed cycle."""
 
-    def __post_init__(self) -> None:
-        lo, hi, factor = _LEVELS[self.difficulty]
-        if self.min_nodes is None:
-            object.__setattr__(self, "min_nodes", lo)
-        if self.max_nodes is None:
-            object.__setattr__(self, "max_nodes", max(hi, self.min_nodes))
-        if self.edge_factor is None:
-            object.__setattr__(self, "edge_factor", factor)
-        if not 3 <= self.min_nodes <= self.max_nodes <= 200:
-            raise ValueError(f"need 3 <= min_nodes <= max_nodes <= 200, got {self.min_nodes}, {self.max_nodes}")
-        if not 0.5 <= self.edge_factor <= 4:
-            raise ValueError(f"edge_factor must be in [0.5, 4], got {self.edge_factor}")
-        if not 0 <= self.cycle_rate <= 1:
-            raise ValueError(f"cycle_rate must be in [0, 1], got {self.cycle_rate}")
+    def validate(self) -> None:
+        ordered(self, "min_nodes", "max_nodes", 3, 200)
+        within(self, "edge_factor", 0.5, 4.0)
+        within(self, "cycle_rate", 0, 1.0)
 
 
 @dataclass(frozen=True)

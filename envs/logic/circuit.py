@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thinkgym.envs.logic.common import TRUTH_WORDS, level, parse_assignment
+from thinkgym.envs.levels import Levels, TaskConfig, within
+from thinkgym.envs.logic.common import TRUTH_WORDS, parse_assignment
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (2, 2, 3, 3, 1), 2: (3, 4, 6, 6, 2), 3: (5, 5, 10, 11, 3)}  # inputs lo/hi, gates lo/hi, outputs
 MAX_GATES = 60
 _BINARY = {
     "AND": lambda a, b: a & b,
@@ -33,8 +33,11 @@ _BINARY = {
 
 
 @dataclass(frozen=True)
-class CircuitConfig:
-    difficulty: int = 1
+class CircuitConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_inputs", "max_inputs", "min_gates", "max_gates", "outputs"),
+        {1: (2, 2, 3, 3, 1), 2: (3, 4, 6, 6, 2), 3: (5, 5, 10, 11, 3)},
+    )
     inputs: int | None = None
     """Number of inputs (default: drawn from the difficulty's range)."""
     gates: int | None = None
@@ -42,15 +45,12 @@ class CircuitConfig:
     outputs: int | None = None
     """How many gate values are asked for (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        *_, asked = level(_LEVELS, self.difficulty)
-        if self.outputs is None:
-            object.__setattr__(self, "outputs", asked)
-        if self.inputs is not None and not 1 <= self.inputs <= 12:
-            raise ValueError(f"inputs must be in 1..12, got {self.inputs}")
-        if self.gates is not None and not 1 <= self.gates <= MAX_GATES:
-            raise ValueError(f"gates must be in 1..{MAX_GATES}, got {self.gates}")
-        most = self.gates if self.gates is not None else _LEVELS[self.difficulty][2]
+    def validate(self) -> None:
+        if self.inputs is not None:
+            within(self, "inputs", 1, 12)
+        if self.gates is not None:
+            within(self, "gates", 1, MAX_GATES)
+        most = self.gates if self.gates is not None else self.level["min_gates"]
         if not 1 <= self.outputs <= most:
             raise ValueError(f"outputs must be in 1..gates ({most}), got {self.outputs}")
 
@@ -83,7 +83,7 @@ def evaluate(inputs: tuple[tuple[str, int], ...], gates: tuple[Gate, ...]) -> di
 
 
 def generate(rng: np.random.Generator, config: CircuitConfig) -> CircuitProblem:
-    in_lo, in_hi, g_lo, g_hi, _ = _LEVELS[config.difficulty]
+    in_lo, in_hi, g_lo, g_hi, _ = config.level.values()
     n_in = config.inputs or int(rng.integers(in_lo, in_hi + 1))
     n_gates = config.gates or int(rng.integers(g_lo, g_hi + 1))
     inputs = tuple((f"x{i}", int(rng.integers(2))) for i in range(1, n_in + 1))

@@ -1,4 +1,4 @@
-"""Helpers shared by the logic tasks: difficulty tables and reading ``name: value`` answers."""
+"""Helpers shared by the logic tasks: reading ``name: value`` answers."""
 
 from __future__ import annotations
 
@@ -16,13 +16,6 @@ TRUTH_WORDS: dict[str, bool] = {
     "false": False, "f": False, "0": False, "no": False,
 }
 """How a truth value may be written in an answer (case-insensitive)."""
-
-
-def level(table: Mapping[int, T], difficulty: int) -> T:
-    """The row of a difficulty table, with a ValueError naming the known levels."""
-    if difficulty not in table:
-        raise ValueError(f"difficulty must be one of {sorted(table)}, got {difficulty!r}")
-    return table[difficulty]
 
 
 _PAIR_RE = re.compile(

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import TRUTH_WORDS, level, parse_assignment
+from thinkgym.envs.levels import Levels, TaskConfig, within
+from thinkgym.envs.logic.common import TRUTH_WORDS, parse_assignment
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 VARIABLES = "pqrs"
-_LEVELS = {1: (2, 1, 2, 1), 2: (3, 2, 3, 2), 3: (4, 3, 4, 3)}  # variables, premises lo/hi, max depth
 _BINARY = ("and", "or", "imp", "iff")
 _SYMBOL = {"and": "AND", "or": "OR", "imp": "->", "iff": "<->"}
 
@@ -35,15 +35,16 @@ Formula = tuple  # ("var", name) | ("not", f) | (op, f, g) for op in _BINARY
 
 
 @dataclass(frozen=True)
-class EntailmentConfig:
-    difficulty: int = 1
+class EntailmentConfig(TaskConfig):
+    LEVELS = Levels(
+        ("variables", "min_premises", "max_premises", "depth"),
+        {1: (2, 1, 2, 1), 2: (3, 2, 3, 2), 3: (4, 3, 4, 3)},
+    )
     valid_fraction: float = 0.5
     """Probability that a generated argument is valid."""
 
-    def __post_init__(self) -> None:
-        level(_LEVELS, self.difficulty)
-        if not 0.0 <= self.valid_fraction <= 1.0:
-            raise ValueError(f"valid_fraction must be in [0, 1], got {self.valid_fraction}")
+    def validate(self) -> None:
+        within(self, "valid_fraction", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _variables_of(f: Formula) -> set[str]:
 
 
 def generate(rng: np.random.Generator, config: EntailmentConfig) -> EntailmentProblem:
-    n, p_lo, p_hi, depth = _LEVELS[config.difficulty]
+    n, p_lo, p_hi, depth = config.level.values()
     variables = tuple(VARIABLES[:n])
     want_valid = bool(rng.random() < config.valid_fraction)
     table = rows(variables)

@@ -20,18 +20,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import level
+from thinkgym.envs.levels import Levels, TaskConfig, ordered
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: (2, 3, False), 2: (4, 5, True), 3: (6, 7, True)}  # min disks, max disks, require optimal
 PEGS = "ABC"
 MAX_DISKS = 9  # 511 moves still fit the 4096-character answer limit
 
 
 @dataclass(frozen=True)
-class HanoiConfig:
-    difficulty: int = 1
+class HanoiConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_disks", "max_disks", "require_optimal"),
+        {1: (2, 3, False), 2: (4, 5, True), 3: (6, 7, True)},
+        at_least={"max_disks": "min_disks"},
+    )
     min_disks: int | None = None
     """Fewest disks (default from difficulty)."""
     max_disks: int | None = None
@@ -39,16 +42,8 @@ class HanoiConfig:
     require_optimal: bool | None = None
     """Full reward only for the shortest solution (default: from difficulty 2 on)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, optimal = level(_LEVELS, self.difficulty)
-        if self.min_disks is None:
-            object.__setattr__(self, "min_disks", lo)
-        if self.max_disks is None:
-            object.__setattr__(self, "max_disks", max(hi, self.min_disks))
-        if self.require_optimal is None:
-            object.__setattr__(self, "require_optimal", optimal)
-        if not 1 <= self.min_disks <= self.max_disks <= MAX_DISKS:
-            raise ValueError(f"need 1 <= min_disks <= max_disks <= {MAX_DISKS}, got {self.min_disks}, {self.max_disks}")
+    def validate(self) -> None:
+        ordered(self, "min_disks", "max_disks", 1, MAX_DISKS)
 
 
 @dataclass(frozen=True)

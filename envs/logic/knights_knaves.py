@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thinkgym.envs.logic.common import join_names, level, parse_assignment
+from thinkgym.envs.levels import Levels, TaskConfig, ordered
+from thinkgym.envs.logic.common import join_names, parse_assignment
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
 _SIMPLE = ("is", "both", "either", "same", "different")
-_LEVELS = {1: (3, 3, _SIMPLE), 2: (4, 5, _SIMPLE + ("if",)), 3: (6, 8, _SIMPLE + ("if", "count"))}
 MAX_PEOPLE = 8
 MAX_TRACE = 40
 KIND = {True: "knight", False: "knave"}
@@ -33,21 +33,19 @@ Statement = tuple  # (kind, *args), see _holds
 
 
 @dataclass(frozen=True)
-class KnightsKnavesConfig:
-    difficulty: int = 1
+class KnightsKnavesConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_people", "max_people", "kinds"),
+        {1: (3, 3, _SIMPLE), 2: (4, 5, _SIMPLE + ("if",)), 3: (6, 8, _SIMPLE + ("if", "count"))},
+        at_least={"max_people": "min_people"},
+    )
     min_people: int | None = None
     """Fewest inhabitants (default from difficulty)."""
     max_people: int | None = None
     """Most inhabitants (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, _ = level(_LEVELS, self.difficulty)
-        if self.min_people is None:
-            object.__setattr__(self, "min_people", lo)
-        if self.max_people is None:
-            object.__setattr__(self, "max_people", max(hi, self.min_people))
-        if not 3 <= self.min_people <= self.max_people <= MAX_PEOPLE:
-            raise ValueError(f"need 3 <= min_people <= max_people <= {MAX_PEOPLE}, got {self.min_people}, {self.max_people}")
+    def validate(self) -> None:
+        ordered(self, "min_people", "max_people", 3, MAX_PEOPLE)
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ def solutions(people: tuple[str, ...], statements: tuple[tuple[str, Statement], 
 
 
 def generate(rng: np.random.Generator, config: KnightsKnavesConfig) -> KnightsKnavesProblem:
-    _, _, kinds = _LEVELS[config.difficulty]
+    kinds = config.level["kinds"]
     n = int(rng.integers(config.min_people, config.max_people + 1))
     people = tuple(string.ascii_uppercase[:n])
     for _ in range(1000):

@@ -34,19 +34,31 @@ from typing import Any
 import numpy as np
 
 from thinkgym.envs.base import MultiTurnEnv
-from thinkgym.envs.logic.common import level
+from thinkgym.envs.levels import Levels, TaskConfig, within
 from thinkgym.envs.registry import register_env
 
-_LEVELS = {1: (3, 4), 2: (4, 6), 3: (5, 7)}  # pegs, colors
 LETTERS = "ABCDEFGHIJ"
 MAX_CODES = 50_000
 PENALTY = 0.1
 MINIMAX_LIMIT = 400
 
 
+def _check_code(config: MastermindConfig) -> None:
+    if not 2 <= config.pegs <= 6 or not 2 <= config.colors <= len(LETTERS):
+        raise ValueError(f"need pegs in 2..6 and colors in 2..{len(LETTERS)}, got {config.pegs} and {config.colors}")
+    if config.colors**config.pegs > MAX_CODES:
+        raise ValueError(f"colors**pegs must be at most {MAX_CODES}, got {config.colors ** config.pegs}")
+
+
+def _turns(config: MastermindConfig) -> int:
+    """The budget plus 4, for a code space that is checked first (the budget walks its game tree)."""
+    _check_code(config)
+    return budget(config.pegs, config.colors) + 4
+
+
 @dataclass(frozen=True)
-class MastermindConfig:
-    difficulty: int = 1
+class MastermindConfig(TaskConfig):
+    LEVELS = Levels(("pegs", "colors", "max_turns"), {1: (3, 4, _turns), 2: (4, 6, _turns), 3: (5, 7, _turns)})
     pegs: int | None = None
     """Code length (default from difficulty)."""
     colors: int | None = None
@@ -54,20 +66,9 @@ class MastermindConfig:
     max_turns: int | None = None
     """Guesses before the episode is truncated (default: the budget plus 4)."""
 
-    def __post_init__(self) -> None:
-        pegs, colors = level(_LEVELS, self.difficulty)
-        if self.pegs is None:
-            object.__setattr__(self, "pegs", pegs)
-        if self.colors is None:
-            object.__setattr__(self, "colors", colors)
-        if not 2 <= self.pegs <= 6 or not 2 <= self.colors <= len(LETTERS):
-            raise ValueError(f"need pegs in 2..6 and colors in 2..{len(LETTERS)}, got {self.pegs} and {self.colors}")
-        if self.colors**self.pegs > MAX_CODES:
-            raise ValueError(f"colors**pegs must be at most {MAX_CODES}, got {self.colors ** self.pegs}")
-        if self.max_turns is None:
-            object.__setattr__(self, "max_turns", budget(self.pegs, self.colors) + 4)
-        if not 1 <= self.max_turns <= 100:
-            raise ValueError(f"max_turns must be in 1..100, got {self.max_turns}")
+    def validate(self) -> None:
+        _check_code(self)
+        within(self, "max_turns", 1, 100)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import level
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: (4, 5, 1), 2: (6, 8, 2), 3: (8, 10, 3)}  # min N, max N, pre-placed queens
 MAX_N = 14  # plain backtracking stays fast up to here
 
 
 @dataclass(frozen=True)
-class NQueensConfig:
-    difficulty: int = 1
+class NQueensConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_n", "max_n", "preplaced"),
+        {1: (4, 5, 1), 2: (6, 8, 2), 3: (8, 10, 3)},
+        at_least={"max_n": "min_n"},
+    )
     min_n: int | None = None
     """Smallest board size (default from difficulty)."""
     max_n: int | None = None
@@ -36,14 +39,7 @@ class NQueensConfig:
     preplaced: int | None = None
     """How many queens are given (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, given = level(_LEVELS, self.difficulty)
-        if self.min_n is None:
-            object.__setattr__(self, "min_n", lo)
-        if self.max_n is None:
-            object.__setattr__(self, "max_n", max(hi, self.min_n))
-        if self.preplaced is None:
-            object.__setattr__(self, "preplaced", given)
+    def validate(self) -> None:
         if not 4 <= self.min_n <= self.max_n <= MAX_N:
             raise ValueError(f"need 4 <= min_n <= max_n <= {MAX_N} (no solutions below 4), got {self.min_n}, {self.max_n}")
         if not 0 <= self.preplaced < self.min_n:

@@ -20,16 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import TRUTH_WORDS, level, parse_assignment
+from thinkgym.envs.levels import Levels, TaskConfig, within
+from thinkgym.envs.logic.common import TRUTH_WORDS, parse_assignment
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
 VARIABLES = "pqrstuvwxyz"
-_LEVELS = {  # variables lo/hi, clauses lo/hi, clause widths
-    1: (3, 3, 5, 6, (2,)),
-    2: (4, 5, 10, 14, (2, 3)),
-    3: (6, 7, 26, 30, (3,)),
-}
 MAX_TRACE = 40
 
 Literal = tuple[str, bool]  # (variable, positive)
@@ -37,8 +33,11 @@ Clause = tuple[Literal, ...]
 
 
 @dataclass(frozen=True)
-class SatConfig:
-    difficulty: int = 1
+class SatConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_variables", "max_variables", "min_clauses", "max_clauses", "widths"),
+        {1: (3, 3, 5, 6, (2,)), 2: (4, 5, 10, 14, (2, 3)), 3: (6, 7, 26, 30, (3,))},
+    )
     variables: int | None = None
     """Number of variables (default: drawn from the difficulty's range)."""
     clauses: int | None = None
@@ -46,14 +45,12 @@ class SatConfig:
     unsat_fraction: float = 0.35
     """Probability that a generated formula is unsatisfiable."""
 
-    def __post_init__(self) -> None:
-        level(_LEVELS, self.difficulty)
-        if self.variables is not None and not 2 <= self.variables <= len(VARIABLES):
-            raise ValueError(f"variables must be in 2..{len(VARIABLES)}, got {self.variables}")
-        if self.clauses is not None and not 1 <= self.clauses <= 200:
-            raise ValueError(f"clauses must be in 1..200, got {self.clauses}")
-        if not 0.0 <= self.unsat_fraction <= 1.0:
-            raise ValueError(f"unsat_fraction must be in [0, 1], got {self.unsat_fraction}")
+    def validate(self) -> None:
+        if self.variables is not None:
+            within(self, "variables", 2, len(VARIABLES))
+        if self.clauses is not None:
+            within(self, "clauses", 1, 200)
+        within(self, "unsat_fraction", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ def _random_clause(rng: np.random.Generator, variables: tuple[str, ...], width: 
 
 
 def generate(rng: np.random.Generator, config: SatConfig) -> SatProblem:
-    v_lo, v_hi, c_lo, c_hi, widths = _LEVELS[config.difficulty]
+    v_lo, v_hi, c_lo, c_hi, widths = config.level.values()
     want_sat = bool(rng.random() >= config.unsat_fraction)
     for _ in range(2000):
         n = config.variables or int(rng.integers(v_lo, v_hi + 1))

@@ -17,37 +17,46 @@ from __future__ import annotations
 import functools
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import level
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 BOXES = {4: (2, 2), 6: (2, 3), 9: (3, 3)}  # size -> box rows, box columns
-_LEVELS = {1: (4, 8), 2: (6, 16), 3: (9, 32)}  # size, givens
 MAX_STEPS = 25
 
 
+def _check_size(config: SudokuConfig) -> None:
+    if config.size not in BOXES:
+        raise ValueError(f"size must be one of {sorted(BOXES)}, got {config.size}")
+
+
+def _givens(count: int, size: int) -> Callable[[SudokuConfig], int]:
+    """A level's number of givens on its own grid size, scaled to the size the config asks for."""
+
+    def scaled(config: SudokuConfig) -> int:
+        _check_size(config)
+        return round(count * config.size**2 / size**2)
+
+    return scaled
+
+
 @dataclass(frozen=True)
-class SudokuConfig:
-    difficulty: int = 1
+class SudokuConfig(TaskConfig):
+    LEVELS = Levels(("size", "givens"), {1: (4, _givens(8, 4)), 2: (6, _givens(16, 6)), 3: (9, _givens(32, 9))})
     size: int | None = None
     """Grid size: 4, 6 or 9 (default from difficulty)."""
     givens: int | None = None
     """Target number of given digits (default from difficulty); more remain when removing
     another digit would make the solution non-unique."""
 
-    def __post_init__(self) -> None:
-        size, givens = level(_LEVELS, self.difficulty)
-        if self.size is None:
-            object.__setattr__(self, "size", size)
-        if self.size not in BOXES:
-            raise ValueError(f"size must be one of {sorted(BOXES)}, got {self.size}")
-        if self.givens is None:
-            object.__setattr__(self, "givens", round(givens * self.size**2 / size**2))
+    def validate(self) -> None:
+        _check_size(self)
         if not 0 <= self.givens <= self.size**2:
             raise ValueError(f"givens must be in 0..{self.size**2}, got {self.givens}")
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import join_names, level
+from thinkgym.envs.levels import Levels, TaskConfig, within
+from thinkgym.envs.logic.common import join_names
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
@@ -36,24 +37,21 @@ NOUNS = (
     "jugglers", "lawyers", "musicians", "nurses", "painters", "pilots", "poets", "sailors", "singers",
     "teachers", "writers", "climbers", "drivers", "fishers", "tailors",
 )
-_LEVELS = {1: 3, 2: 4, 3: 5}  # number of terms
 FORMS = "AEIO"
 
 Statement = tuple[str, int, int]  # (form, subject term, predicate term)
 
 
 @dataclass(frozen=True)
-class SyllogismConfig:
-    difficulty: int = 1
+class SyllogismConfig(TaskConfig):
+    LEVELS = Levels(("terms",), {1: (3,), 2: (4,), 3: (5,)})
     existential_import: bool = False
     """Assume every category named has at least one member (the traditional reading)."""
     valid_fraction: float = 0.5
     """Probability that a generated argument is valid."""
 
-    def __post_init__(self) -> None:
-        level(_LEVELS, self.difficulty)
-        if not 0.0 <= self.valid_fraction <= 1.0:
-            raise ValueError(f"valid_fraction must be in [0, 1], got {self.valid_fraction}")
+    def validate(self) -> None:
+        within(self, "valid_fraction", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ def countermodel(k: int, premises: tuple[Statement, ...], conclusion: Statement 
 
 
 def generate(rng: np.random.Generator, config: SyllogismConfig) -> SyllogismProblem:
-    k = _LEVELS[config.difficulty]
+    k = config.level["terms"]
     want_valid = bool(rng.random() < config.valid_fraction)
     terms = tuple(NOUNS[int(i)] for i in rng.choice(len(NOUNS), size=k, replace=False))
     for _ in range(10000):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkgym.envs.answer_text import require_plain
-from thinkgym.envs.logic.common import level
+from thinkgym.envs.levels import Levels, TaskConfig, within
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
@@ -35,7 +35,6 @@ CATEGORIES = {  # category -> (values, noun phrase template)
     "drink": (("tea", "coffee", "milk", "juice", "water", "soda"), "the {} drinker"),
     "hobby": (("chess", "tennis", "painting", "reading", "cooking", "hiking"), "the person who enjoys {}"),
 }
-_LEVELS = {1: (3, 2), 2: (4, 3), 3: (5, 4)}  # houses, categories
 MAX_HOUSES = 6
 _KINDS = ("at", "not_at", "same", "diff", "left", "next", "before")
 
@@ -44,8 +43,8 @@ Clue = tuple  # (kind, item, house) for at/not_at, (kind, item, item) otherwise
 
 
 @dataclass(frozen=True)
-class ZebraConfig:
-    difficulty: int = 1
+class ZebraConfig(TaskConfig):
+    LEVELS = Levels(("houses", "categories"), {1: (3, 2), 2: (4, 3), 3: (5, 4)})
     houses: int | None = None
     """Number of houses (default from difficulty)."""
     categories: int | None = None
@@ -53,16 +52,9 @@ class ZebraConfig:
     question: str = "grid"
     """"grid": ask for the whole solution; "cell": ask for the house of one value."""
 
-    def __post_init__(self) -> None:
-        houses, categories = level(_LEVELS, self.difficulty)
-        if self.houses is None:
-            object.__setattr__(self, "houses", houses)
-        if self.categories is None:
-            object.__setattr__(self, "categories", categories)
-        if not 2 <= self.houses <= MAX_HOUSES:
-            raise ValueError(f"houses must be in 2..{MAX_HOUSES}, got {self.houses}")
-        if not 1 <= self.categories <= len(CATEGORIES):
-            raise ValueError(f"categories must be in 1..{len(CATEGORIES)}, got {self.categories}")
+    def validate(self) -> None:
+        within(self, "houses", 2, MAX_HOUSES)
+        within(self, "categories", 1, len(CATEGORIES))
         if self.question not in ("grid", "cell"):
             raise ValueError(f"question must be 'grid' or 'cell', got {self.question!r}")
 

@@ -17,20 +17,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.math.common import read_number
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {  # difficulty -> (min operands, max operands, largest operand, operators)
-    1: (2, 3, 20, "+-"),
-    2: (3, 4, 20, "+-*"),
-    3: (5, 6, 99, "+-*"),
-}
-
 
 @dataclass(frozen=True)
-class ArithmeticConfig:
-    difficulty: int = 1
+class ArithmeticConfig(TaskConfig):
+    LEVELS = Levels(
+        ("min_operands", "max_operands", "max_value", "operators"),
+        {1: (2, 3, 20, "+-"), 2: (3, 4, 20, "+-*"), 3: (5, 6, 99, "+-*")},
+        at_least={"max_operands": "min_operands"},
+    )
     min_operands: int | None = None
     """Fewest numbers in the expression (default from difficulty)."""
     max_operands: int | None = None
@@ -38,24 +37,13 @@ class ArithmeticConfig:
     max_value: int | None = None
     """Largest operand (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        lo, hi, top, _ = _LEVELS[self.difficulty]
-        if self.min_operands is None:
-            object.__setattr__(self, "min_operands", lo)
-        if self.max_operands is None:
-            object.__setattr__(self, "max_operands", max(hi, self.min_operands))
-        if self.max_value is None:
-            object.__setattr__(self, "max_value", top)
-        if not 2 <= self.min_operands <= self.max_operands <= 12:
-            raise ValueError(
-                f"need 2 <= min_operands <= max_operands <= 12, got {self.min_operands} and {self.max_operands}"
-            )
-        if not 2 <= self.max_value <= 10**6:
-            raise ValueError(f"max_value must be in 2..1000000, got {self.max_value}")
+    def validate(self) -> None:
+        ordered(self, "min_operands", "max_operands", 2, 12)
+        within(self, "max_value", 2, 10**6)
 
     @property
     def operators(self) -> str:
-        return _LEVELS[self.difficulty][3]
+        return self.level["operators"]
 
 
 @dataclass(frozen=True)

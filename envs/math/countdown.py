@@ -21,19 +21,23 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.math.common import pick
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.mathparse import Equation, parse_answer
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: (3, 0, (5, 60)), 2: (4, 1, (20, 300)), 3: (6, 2, (100, 999))}  # count, large count, target range
 LARGE = (25, 50, 75, 100)
 EXAMPLE_NUMBERS, EXAMPLE_VALUE = (3, 5, 2), 16  # the format line's "(3 + 5) * 2"
 
 
 @dataclass(frozen=True)
-class CountdownConfig:
-    difficulty: int = 1
+class CountdownConfig(TaskConfig):
+    LEVELS = Levels(
+        ("count", "large", "targets"),
+        {1: (3, 0, (5, 60)), 2: (4, 1, (20, 300)), 3: (6, 2, (100, 999))},
+    )
+    """How many numbers are given, how many of them are large (25, 50, 75, 100), the target range."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def _combine(rng: np.random.Generator, values: list[tuple[int, str]]) -> tuple[i
 
 
 def generate(rng: np.random.Generator, config: CountdownConfig) -> CountdownProblem:
-    count, large, (low, high) = _LEVELS[config.difficulty]
+    count, large, (low, high) = config.level.values()
     while True:
         numbers = [int(v) for v in rng.integers(1, 11, size=count - large)] + [pick(rng, LARGE) for _ in range(large)]
         used = int(rng.integers(2, count + 1)) if config.difficulty > 1 else int(rng.integers(2, 4))

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from thinkgym.envs.levels import TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.equivalence import math_equal
 from thinkgym.rewards.extract import last_boxed
@@ -56,14 +57,13 @@ _FORMAT = "Put the final answer in <answer>...</answer>, e.g. <answer>\\frac{7}{
 
 
 @dataclass(frozen=True)
-class MathDatasetConfig:
-    difficulty: int = 1
+class MathDatasetConfig(TaskConfig):
     path: str = DEFAULT_PATH
     """A .jsonl, .json (one object a line) or .parquet file with problem and answer/solution fields."""
     split: str = "all"
     """"train", "eval" (held out by a stable hash of the problem text) or "all"."""
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         path = Path(self.path)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig
 from thinkgym.envs.math.calculus_common import elementary
 from thinkgym.envs.math.common import ANSWER_HINT, X, equal_verdict, read_expression, to_text
 from thinkgym.envs.registry import register_task
@@ -25,8 +26,8 @@ from thinkgym.rewards.verdict import Verdict
 
 
 @dataclass(frozen=True)
-class DerivativeConfig:
-    difficulty: int = 1
+class DerivativeConfig(TaskConfig):
+    """The difficulty picks how elementary functions are composed (see ``calculus_common.elementary``)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig, within
 from thinkgym.envs.math.common import X, evaluated, flat_args, nonzero_int, read_expression, to_text
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
@@ -28,14 +29,12 @@ Y = sympy.Symbol("y")
 
 
 @dataclass(frozen=True)
-class ExpandConfig:
-    difficulty: int = 1
+class ExpandConfig(TaskConfig):
     max_coefficient: int = 5
     """Coefficients of the factors are drawn from -max_coefficient..max_coefficient."""
 
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_coefficient <= 50:
-            raise ValueError(f"max_coefficient must be in 1..50, got {self.max_coefficient}")
+    def validate(self) -> None:
+        within(self, "max_coefficient", 1, 50)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig, within
 from thinkgym.envs.math.common import X, evaluated, nonzero_int, read_expression, to_text
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
@@ -28,14 +29,12 @@ MAX_DEGREE = 12
 
 
 @dataclass(frozen=True)
-class FactorConfig:
-    difficulty: int = 1
+class FactorConfig(TaskConfig):
     max_root: int = 6
     """Roots of the linear factors are drawn from -max_root..max_root."""
 
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_root <= 50:
-            raise ValueError(f"max_root must be in 1..50, got {self.max_root}")
+    def validate(self) -> None:
+        within(self, "max_root", 1, 50)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig
 from thinkgym.envs.math.calculus_common import elementary
 from thinkgym.envs.math.common import ANSWER_HINT, X, equal_verdict, read_expression, to_text
 from thinkgym.envs.registry import register_task
@@ -28,8 +29,8 @@ CONSTANTS = frozenset(sympy.symbols("C c K k"))
 
 
 @dataclass(frozen=True)
-class IntegralConfig:
-    difficulty: int = 1
+class IntegralConfig(TaskConfig):
+    """The difficulty picks how the antiderivative is composed (see ``calculus_common.elementary``)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig
 from thinkgym.envs.math.calculus_common import polynomial
 from thinkgym.envs.math.common import ANSWER_HINT, X, nonzero_int, pick, read_expression, to_text
 from thinkgym.envs.registry import register_task
@@ -26,8 +27,8 @@ from thinkgym.rewards.verdict import Verdict
 
 
 @dataclass(frozen=True)
-class LimitConfig:
-    difficulty: int = 1
+class LimitConfig(TaskConfig):
+    """The difficulty picks the kind of limit (see ``_case``)."""
 
 
 @dataclass(frozen=True)

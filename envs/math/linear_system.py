@@ -22,6 +22,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig, within
 from thinkgym.envs.math.common import nonzero_int, number_value, to_text
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.mathparse import Equation, SetOf, Tup, parse_answer
@@ -31,14 +32,12 @@ NAMES = ("x", "y", "z")
 
 
 @dataclass(frozen=True)
-class LinearSystemConfig:
-    difficulty: int = 1
+class LinearSystemConfig(TaskConfig):
     max_coefficient: int = 9
     """Coefficients are drawn from -max_coefficient..max_coefficient."""
 
-    def __post_init__(self) -> None:
-        if not 2 <= self.max_coefficient <= 100:
-            raise ValueError(f"max_coefficient must be in 2..100, got {self.max_coefficient}")
+    def validate(self) -> None:
+        within(self, "max_coefficient", 2, 100)
 
 
 @dataclass(frozen=True)

@@ -21,26 +21,29 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.math.common import pick, read_number
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.mathparse import parse_expression
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 KINDS = ("gcd", "lcm", "mod", "factor")
-_LIMITS = {1: (100, 20), 2: (1000, 100), 3: (100_000, 1000)}  # largest number, largest exponent
 
 
 @dataclass(frozen=True)
-class NumberTheoryConfig:
-    difficulty: int = 1
+class NumberTheoryConfig(TaskConfig):
+    LEVELS = Levels(("top", "max_exponent"), {1: (100, 20), 2: (1000, 100), 3: (100_000, 1000)})
+    """The largest number, the largest exponent."""
     kinds: tuple[str, ...] = KINDS
     """Which questions to ask, a subset of ("gcd", "lcm", "mod", "factor")."""
 
     def __post_init__(self) -> None:
-        kinds = tuple(self.kinds)
-        if not kinds or not set(kinds) <= set(KINDS):
+        object.__setattr__(self, "kinds", tuple(self.kinds))  # a list (from YAML) becomes a tuple: hashable
+        super().__post_init__()
+
+    def validate(self) -> None:
+        if not self.kinds or not set(self.kinds) <= set(KINDS):
             raise ValueError(f"kinds must be a non-empty subset of {KINDS}, got {self.kinds!r}")
-        object.__setattr__(self, "kinds", kinds)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def generate(rng: np.random.Generator, config: NumberTheoryConfig) -> NumberTheo
 
 
 def _draw(rng: np.random.Generator, config: NumberTheoryConfig) -> NumberTheoryProblem:
-    top, max_exp = _LIMITS[config.difficulty]
+    top, max_exp = config.level.values()
     kind = pick(rng, config.kinds)
     fmt = "Answer with an integer, e.g. <answer>12</answer>."
     if kind in ("gcd", "lcm"):

@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from thinkgym.envs.levels import TaskConfig, within
 from thinkgym.envs.math.common import X, computed_number, nonzero_int, to_text
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.mathparse import Equation, SetOf, Tup, parse_answer
@@ -30,14 +31,12 @@ from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
 
 @dataclass(frozen=True)
-class PolynomialRootsConfig:
-    difficulty: int = 1
+class PolynomialRootsConfig(TaskConfig):
     max_root: int = 6
     """Integer roots are drawn from -max_root..max_root."""
 
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_root <= 50:
-            raise ValueError(f"max_root must be in 1..50, got {self.max_root}")
+    def validate(self) -> None:
+        within(self, "max_root", 1, 50)
 
 
 @dataclass(frozen=True)

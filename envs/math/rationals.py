@@ -18,29 +18,26 @@ from fractions import Fraction
 
 import numpy as np
 
+from thinkgym.envs.levels import Levels, TaskConfig, within
 from thinkgym.envs.math.common import pick, read_number
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (2, 6, "+-"), 2: (3, 10, "+-*"), 3: (4, 12, "+-*/")}  # operands, max denominator, operators
-
 
 @dataclass(frozen=True)
-class FractionConfig:
-    difficulty: int = 1
+class FractionConfig(TaskConfig):
+    LEVELS = Levels(
+        ("operands", "max_denominator", "operators"),
+        {1: (2, 6, "+-"), 2: (3, 10, "+-*"), 3: (4, 12, "+-*/")},
+    )
     operands: int | None = None
     """Number of fractions (default from difficulty)."""
     max_denominator: int | None = None
     """Largest denominator (default from difficulty)."""
 
-    def __post_init__(self) -> None:
-        n, den, _ = _LEVELS[self.difficulty]
-        object.__setattr__(self, "operands", n if self.operands is None else self.operands)
-        object.__setattr__(self, "max_denominator", den if self.max_denominator is None else self.max_denominator)
-        if not 2 <= self.operands <= 8:
-            raise ValueError(f"operands must be in 2..8, got {self.operands}")
-        if not 2 <= self.max_denominator <= 100:
-            raise ValueError(f"max_denominator must be in 2..100, got {self.max_denominator}")
+    def validate(self) -> None:
+        within(self, "operands", 2, 8)
+        within(self, "max_denominator", 2, 100)
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ def generate(rng: np.random.Generator, config: FractionConfig) -> FractionProble
 
 
 def _draw(rng: np.random.Generator, config: FractionConfig) -> tuple[FractionProblem, list[Fraction]]:
-    ops = _LEVELS[config.difficulty][2]
+    ops = config.level["operators"]
     first = _fraction(rng, config)
     text, value, steps, operands = _text(first), first, [], [first]
     for _ in range(config.operands - 1):

@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from thinkgym.envs.levels import TaskConfig
 from thinkgym.envs.math.common import pick, read_number
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
@@ -34,8 +35,8 @@ Story = tuple[str, Fraction, tuple[str, ...]]  # text with the question, answer,
 
 
 @dataclass(frozen=True)
-class WordProblemConfig:
-    difficulty: int = 1
+class WordProblemConfig(TaskConfig):
+    """Each level adds one step of work to the same story."""
 
 
 @dataclass(frozen=True)
