@@ -180,9 +180,12 @@ def test_reward_funcs_need_the_problem_columns():
         CorrectnessReward()([None], [3], env_id=[ARITH], seed=[1], difficulty=[1])
 
 
-def test_multi_turn_envs_are_refused_or_scored_none(monkeypatch):
+def test_multi_turn_envs_are_refused_or_scored_none(request):
     game = "test/Game-v0"
-    monkeypatch.setitem(registry._ENVS, game, registry.EnvInfo(game, "test", 3, True, (), "x:Game", ""))
+    from thinkgym.envs.logic.mastermind import MastermindEnv
+
+    registry.register_env(game, MastermindEnv)  # a multi-turn env under an id of its own
+    request.addfinalizer(lambda: registry.unregister(game))
     with pytest.raises(MultiTurnNotSupported, match="multi-turn"):
         reward_funcs([ARITH, game])
     with pytest.raises(MultiTurnNotSupported, match="multi-turn"):

@@ -133,7 +133,7 @@ def toy_envs():
         registry.register_task(env_id, family="math", config=_SumConfig, generate=_sum_generate, verify=verify)
     yield list(ids)
     for env_id in ids:
-        registry._ENVS.pop(env_id, None)
+        registry.unregister(env_id)
         gym.registry.pop(env_id, None)
 
 

@@ -38,7 +38,7 @@ def test_envs():
 
     yield
     for env_id in ("test/Parity-v0", "test/Constant-v0", "test/Echo-v0"):
-        registry._ENVS.pop(env_id, None)
+        registry.unregister(env_id)
         gym.registry.pop(env_id, None)
     sys.modules.pop("thinkgym_test_envs", None)
     sys.path.remove(str(TEST_ENVS))

@@ -1,7 +1,8 @@
 """thinkgym: Gymnasium text environments with verifiable rewards, and a GRPO agent.
 
 ``import thinkgym`` registers every built-in env and every plugin env (entry-point group
-``thinkgym.envs``) with Gymnasium::
+``thinkgym.envs``) with Gymnasium; a built-in env's module is imported when the env is made or
+described, so ``import thinkgym.rewards`` imports no task (nor sympy, networkx, python-chess)::
 
     import gymnasium as gym, thinkgym
     env = gym.make("thinkgym/ShortestPath-v0", difficulty=2)
@@ -18,11 +19,13 @@ from thinkgym.envs import (
     SingleTurnEnv,
     UnknownEnvError,
     env_info,
+    families,
     list_envs,
     load_plugins,
     make,
     register_env,
     register_task,
+    unregister,
 )
 from thinkgym.scoring import score
 
@@ -37,10 +40,12 @@ __all__ = [
     "SingleTurnEnv",
     "UnknownEnvError",
     "env_info",
+    "families",
     "list_envs",
     "load_plugins",
     "make",
     "register_env",
     "register_task",
     "score",
+    "unregister",
 ]
