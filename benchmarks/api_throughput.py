@@ -37,9 +37,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _tiny_model() -> str:
+    """A tiny random Llama with untied embeddings (varied greedy text), as in tests/test_api_eval.py."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from thinkgym.agents.policy import load_default_tokenizer
+
+    path = tempfile.mkdtemp(prefix="tiny-llama-")
+    tokenizer = load_default_tokenizer()
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, max_position_embeddings=4096, tie_word_embeddings=False,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="default")
+    p.add_argument("--model", default="default", help="a model name or directory, or 'tiny': a 2-layer random Llama (measures the harness and server, not a model)")
     p.add_argument("--envs", nargs="+", default=list(ENVS))
     p.add_argument("--n", type=int, default=16, help="problems per env")
     p.add_argument("--max-new-tokens", type=int, default=64)
@@ -48,10 +66,11 @@ def main() -> None:
     p.add_argument("--out", default="benchmarks/results/api_throughput.json")
     args = p.parse_args()
 
-    model = resolve_model_path(args.model)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still stops the server (finally below)
+    model = _tiny_model() if args.model == "tiny" else resolve_model_path(args.model)
     port = _free_port()
     command = [sys.executable, "-c", "from transformers.cli.transformers import main; main()", "serve", model,
-               "--host", "127.0.0.1", "--port", str(port), "--device", args.device, "--dtype", "auto"]
+               "--host", "127.0.0.1", "--port", str(port), "--device", args.device, "--dtype", "float32" if args.device == "cpu" else "auto"]
     log = tempfile.NamedTemporaryFile(prefix="serve-", suffix=".log", delete=False)
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_new_session=True)
     rows = []
@@ -86,7 +105,7 @@ def main() -> None:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-    record = {"model": model, "envs": args.envs, "n": args.n, "max_new_tokens": args.max_new_tokens, "device": args.device, "rows": rows,
+    record = {"model": args.model if args.model == "tiny" else model, "envs": args.envs, "n": args.n, "max_new_tokens": args.max_new_tokens, "device": args.device, "rows": rows,
               "cpu_count": os.cpu_count()}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
