@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -12,12 +13,16 @@ import thinkgym
 from thinkgym.envs.levels import Levels, TaskConfig, ordered, within
 from thinkgym.envs.registry import env_info
 
-# Chess configs are converted with the chess modules (see the report); every other family uses TaskConfig.
-ENV_IDS = [e for e in thinkgym.list_envs() if env_info(e).family != "chess"]
+ENV_IDS = thinkgym.list_envs()
 
 
 def config_cls(env_id: str) -> type:
-    return thinkgym.make(env_id, disable_env_checker=True).unwrapped.config_cls
+    return registry_class(env_id).config_cls
+
+
+def registry_class(env_id: str) -> type:
+    module, _, name = env_info(env_id).entry_point.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS, ids=ENV_IDS)

@@ -28,21 +28,18 @@ import chess
 import numpy as np
 
 from thinkgym.envs.chess.common import board_from_fen, color_name, ordered_squares, parse_squares, position_text, random_placement
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {  # difficulty -> (asked piece types, other pieces a side (min, max))
-    1: ("NKP", (0, 2)),
-    2: ("BRQ", (2, 4)),
-    3: ("", (2, 4)),
-}
 _FILLER = "QRBNPPP"
 MAX_ATTEMPTS = 10_000
 
 
 @dataclass(frozen=True)
-class AttackedSquaresConfig:
-    difficulty: int = 1
+class AttackedSquaresConfig(TaskConfig):
+    LEVELS = Levels(("asked", "others"), {1: ("NKP", (0, 2)), 2: ("BRQ", (2, 4)), 3: ("", (2, 4))})
+    """The piece types asked about ("": a whole side), the other pieces a side (min, max)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ class AttackedSquaresProblem:
 
 
 def generate(rng: np.random.Generator, config: AttackedSquaresConfig) -> AttackedSquaresProblem:
-    asked, (lo, hi) = _LEVELS[config.difficulty]
+    asked, (lo, hi) = config.level.values()
     for _ in range(MAX_ATTEMPTS):
         color = bool(rng.integers(2))
         white, black = ("".join(rng.choice(list(_FILLER), size=int(rng.integers(lo, hi + 1)))) for _ in range(2))

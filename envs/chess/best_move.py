@@ -51,6 +51,7 @@ from thinkgym.envs.chess.common import (
     random_game_position,
 )
 from thinkgym.envs.chess.engine import MATE_CP, Engine, cp_score
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_env
 from thinkgym.rewards.verdict import Verdict
 
@@ -60,9 +61,15 @@ MIN_WIN_CP = 150
 MAX_ATTEMPTS = 20_000
 
 
+def _check_nodes(config: BestMoveConfig) -> int:
+    return 40 * config.nodes
+
+
 @dataclass(frozen=True)
-class BestMoveConfig:
-    difficulty: int = 1
+class BestMoveConfig(TaskConfig):
+    LEVELS = Levels(("check_nodes",), {1: (_check_nodes,), 2: (_check_nodes,), 3: (_check_nodes,)})
+    """The levels differ in the kind of best move (see ``_kind_matches``); only the deep check's
+    default node limit is a table value, derived from ``nodes``."""
     margin_cp: int = 50
     """Largest evaluation loss (centipawns) that still earns full reward."""
     zero_cp: int = 300
@@ -80,15 +87,13 @@ class BestMoveConfig:
     engine_path: str | None = None
     """Path of the Stockfish binary (default: $THINKGYM_STOCKFISH, PATH, /usr/games/stockfish)."""
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if not 0 <= self.margin_cp < self.zero_cp <= 10_000:
             raise ValueError(f"need 0 <= margin_cp < zero_cp <= 10000, got {self.margin_cp} and {self.zero_cp}")
         if not self.margin_cp < self.min_gap_cp <= 5000:
             raise ValueError(f"min_gap_cp must be above margin_cp ({self.margin_cp}) and at most 5000, got {self.min_gap_cp}")
         if not 100 <= self.nodes <= 10_000_000:
             raise ValueError(f"nodes must be in 100..10000000, got {self.nodes}")
-        if self.check_nodes is None:
-            object.__setattr__(self, "check_nodes", 40 * self.nodes)
         if not isinstance(self.check_nodes, int) or not 10 * self.nodes <= self.check_nodes <= 100_000_000:
             raise ValueError(f"check_nodes must be at least 10 * nodes ({10 * self.nodes}) and at most 100000000, got {self.check_nodes}")
 

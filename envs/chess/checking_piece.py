@@ -29,17 +29,18 @@ from thinkgym.envs.chess.common import (
     position_text,
     random_placement,
 )
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {1: (1, 2), 2: (3, 5)}  # difficulty -> pieces a side for random placements
 _PIECES = "QRRBBNNPPP"
 MAX_ATTEMPTS = 100_000
 
 
 @dataclass(frozen=True)
-class CheckingPieceConfig:
-    difficulty: int = 1
+class CheckingPieceConfig(TaskConfig):
+    LEVELS = Levels(("pieces",), {1: ((1, 2),), 2: ((3, 5),), 3: (None,)})
+    """Pieces a side (min, max) for random placements; None: the first check of a random game."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def generate(rng: np.random.Generator, config: CheckingPieceConfig) -> CheckingP
         if config.difficulty == 3:
             board = _first_check_of_random_game(rng, min_plies=10, max_plies=80)
         else:
-            lo, hi = _LEVELS[config.difficulty]
+            lo, hi = config.level["pieces"]
             white, black = ("".join(rng.choice(list(_PIECES), size=int(rng.integers(lo, hi + 1)))) for _ in range(2))
             board = random_placement(rng, white, black, bool(rng.integers(2)), edge_king=False)
         if board is not None and board.is_check() and not board.is_game_over():

@@ -32,32 +32,36 @@ import numpy as np
 from thinkgym.envs.base import MultiTurnEnv
 from thinkgym.envs.chess.common import FORMAT_HINT, board_from_options, color_name, parse_move, position_text, random_placement
 from thinkgym.envs.chess.mate import best_defence, first_forcing_move, mate_distance
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_env
 from thinkgym.rewards.verdict import InvalidAnswer
 
-_LEVELS = {  # difficulty -> (mate length, attacker piece sets, defender piece sets)
-    1: (2, ("QR", "QQ", "RR"), ("",)),
-    2: (2, ("QRN", "QRB", "RRB"), ("PP", "NP")),
-    3: (3, ("RR", "QR"), ("", "P")),
-}
 MAX_ATTEMPTS = 100_000
 
 
+def _mate_in(config: ForcedMateConfig) -> int:
+    return config.mate_in
+
+
 @dataclass(frozen=True)
-class ForcedMateConfig:
-    difficulty: int = 1
+class ForcedMateConfig(TaskConfig):
+    LEVELS = Levels(
+        ("mate_in", "max_turns", "attackers", "defenders"),
+        {
+            1: (2, _mate_in, ("QR", "QQ", "RR"), ("",)),
+            2: (2, _mate_in, ("QRN", "QRB", "RRB"), ("PP", "NP")),
+            3: (3, _mate_in, ("RR", "QR"), ("", "P")),
+        },
+    )
+    """Mate length, turn limit, attacker piece sets, defender piece sets."""
     mate_in: int | None = None
     """Moves the agent has to deliver mate (default: 2, or 3 at difficulty 3)."""
     max_turns: int | None = None
     """Turn limit: always ``mate_in`` (the episode ends after the agent's ``mate_in`` moves)."""
 
-    def __post_init__(self) -> None:
-        if self.mate_in is None:
-            object.__setattr__(self, "mate_in", _LEVELS[self.difficulty][0])
+    def validate(self) -> None:
         if self.mate_in not in (2, 3):
             raise ValueError(f"mate_in must be 2 or 3, got {self.mate_in!r}")
-        if self.max_turns is None:
-            object.__setattr__(self, "max_turns", self.mate_in)
         if self.max_turns != self.mate_in:
             raise ValueError(f"max_turns is mate_in ({self.mate_in}) for this env; set mate_in instead of {self.max_turns!r}")
 
@@ -76,7 +80,7 @@ class ForcedMateEnv(MultiTurnEnv):
     config_cls = ForcedMateConfig
 
     def generate(self, rng: np.random.Generator) -> ForcedMateProblem:
-        _, attackers, defenders = _LEVELS[self.config.difficulty]
+        attackers, defenders = self.config.level["attackers"], self.config.level["defenders"]
         n = self.config.mate_in
         for _ in range(MAX_ATTEMPTS):
             turn = bool(rng.integers(2))

@@ -23,18 +23,22 @@ import chess
 import numpy as np
 
 from thinkgym.envs.chess.common import board_from_options, color_name, position_text, random_game_position, random_placement
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import InvalidAnswer, Verdict
 
-_LEVELS = {1: ("RBNPP", 1, 1), 2: ("QRRBBNNPPPP", 3, 5)}  # difficulty -> (piece letters, pieces per side)
 _PIECE_NAMES = {chess.KING: "King", chess.QUEEN: "Queen", chess.ROOK: "Rook", chess.BISHOP: "Bishop", chess.KNIGHT: "Knight", chess.PAWN: "Pawn"}
 _INT_RE = re.compile(r"^[0-9]{1,4}$")  # ASCII digits only: "\d" also matches lookalikes such as "\uff18"
 MAX_ATTEMPTS = 10_000
 
 
 @dataclass(frozen=True)
-class LegalMoveCountConfig:
-    difficulty: int = 1
+class LegalMoveCountConfig(TaskConfig):
+    LEVELS = Levels(
+        ("letters", "min_pieces", "max_pieces"),
+        {1: ("RBNPP", 1, 1), 2: ("QRRBBNNPPPP", 3, 5), 3: (None, None, None)},
+    )
+    """Piece letters and pieces a side for random placements; None: a position of a random game."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def generate(rng: np.random.Generator, config: LegalMoveCountConfig) -> LegalMov
         if config.difficulty == 3:
             board = random_game_position(rng, 10, 60)
         else:
-            letters, lo, hi = _LEVELS[config.difficulty]
+            letters, lo, hi = config.level.values()
             white, black = ("".join(rng.choice(list(letters), size=int(rng.integers(lo, hi + 1)))) for _ in range(2))
             board = random_placement(rng, white, black, bool(rng.integers(2)), edge_king=False)
             if board is not None and config.difficulty == 1 and board.is_check():

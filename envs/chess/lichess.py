@@ -45,13 +45,13 @@ import chess
 import numpy as np
 
 from thinkgym.envs.chess.common import FORMAT_HINT, board_from_fen, color_name, parse_move, position_text
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.errors import UserError
 from thinkgym.rewards.verdict import Verdict
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "lichess_sample.csv"
 REQUIRED_COLUMNS = ("PuzzleId", "FEN", "Moves", "Rating", "Themes")
-_BANDS = {1: (0, 1299), 2: (1300, 1899), 3: (1900, 4000)}
 
 
 class PuzzleFileError(UserError):
@@ -129,8 +129,8 @@ def _load(path: str, mtime_ns: int, size: int, min_rating: int, max_rating: int,
 
 
 @dataclass(frozen=True)
-class LichessPuzzleConfig:
-    difficulty: int = 1
+class LichessPuzzleConfig(TaskConfig):
+    LEVELS = Levels(("min_rating", "max_rating"), {1: (0, 1299), 2: (1300, 1899), 3: (1900, 4000)})
     path: str | None = None
     """Lichess puzzle CSV (default: the shipped sample ``envs/data/lichess_sample.csv``)."""
     min_rating: int | None = None
@@ -141,18 +141,15 @@ class LichessPuzzleConfig:
     """Keep puzzles with all of these themes (a space- or comma-separated string also works)."""
 
     def __post_init__(self) -> None:
-        lo, hi = _BANDS[self.difficulty]
-        if self.min_rating is None:
-            object.__setattr__(self, "min_rating", lo)
-        if self.max_rating is None:
-            object.__setattr__(self, "max_rating", hi)
+        themes = self.themes.replace(",", " ").split() if isinstance(self.themes, str) else self.themes
+        if not isinstance(themes, (tuple, list)) or not all(isinstance(t, str) for t in themes):
+            raise ValueError(f"themes must be a tuple of theme names, got {self.themes!r}")
+        object.__setattr__(self, "themes", tuple(themes))  # a string or a list (from YAML) becomes a tuple
+        super().__post_init__()
+
+    def validate(self) -> None:
         if not 0 <= self.min_rating <= self.max_rating:
             raise ValueError(f"need 0 <= min_rating <= max_rating, got {self.min_rating} and {self.max_rating}")
-        if isinstance(self.themes, str):
-            object.__setattr__(self, "themes", tuple(self.themes.replace(",", " ").split()))
-        if not isinstance(self.themes, (tuple, list)) or not all(isinstance(t, str) for t in self.themes):
-            raise ValueError(f"themes must be a tuple of theme names, got {self.themes!r}")
-        object.__setattr__(self, "themes", tuple(self.themes))
         if not self.puzzles():
             raise ValueError(
                 f"no puzzle in {self.path or SAMPLE_PATH} is rated {self.min_rating}..{self.max_rating} "

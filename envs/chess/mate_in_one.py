@@ -32,27 +32,28 @@ from thinkgym.envs.chess.common import (
     random_placement,
 )
 from thinkgym.envs.chess.mate import mating_moves
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-# difficulty -> (attacker piece sets, defender piece sets, unique mate required)
-_LEVELS: dict[int, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
-    1: (("Q", "R", "QN", "RB", "RR", "QB"), ("", "", "P"), False),
-    2: (("QRP", "QBN", "RRP", "QNPP", "RBNP"), ("PP", "NP", "BPP", "RP"), False),
-    3: (("QRBN", "QRNPP", "RRBNP", "QBBNP"), ("RBNP", "QNPP", "RBPPP", "RNNP"), True),
-}
 MAX_ATTEMPTS = 200_000
 
 
 @dataclass(frozen=True)
-class MateInOneConfig:
-    difficulty: int = 1
+class MateInOneConfig(TaskConfig):
+    LEVELS = Levels(
+        ("attackers", "defenders", "unique"),
+        {
+            1: (("Q", "R", "QN", "RB", "RR", "QB"), ("", "", "P"), False),
+            2: (("QRP", "QBN", "RRP", "QNPP", "RBNP"), ("PP", "NP", "BPP", "RP"), False),
+            3: (("QRBN", "QRNPP", "RRBNP", "QBBNP"), ("RBNP", "QNPP", "RBPPP", "RNNP"), True),
+        },
+    )
+    """Attacker piece sets, defender piece sets, whether the mate must be unique."""
     unique: bool | None = None
     """Keep only positions with exactly one mating move (default: only at difficulty 3)."""
 
-    def __post_init__(self) -> None:
-        if self.unique is None:
-            object.__setattr__(self, "unique", _LEVELS[self.difficulty][2])
+    def validate(self) -> None:
         if not isinstance(self.unique, bool):
             raise ValueError(f"unique must be True or False, got {self.unique!r}")
 
@@ -67,7 +68,7 @@ class MateInOneProblem:
 
 
 def generate(rng: np.random.Generator, config: MateInOneConfig) -> MateInOneProblem:
-    attackers, defenders, _ = _LEVELS[config.difficulty]
+    attackers, defenders = config.level["attackers"], config.level["defenders"]
     for _ in range(MAX_ATTEMPTS):
         turn = bool(rng.integers(2))
         mine, theirs = attackers[rng.integers(len(attackers))], defenders[rng.integers(len(defenders))]

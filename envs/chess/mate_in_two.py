@@ -27,20 +27,24 @@ import numpy as np
 
 from thinkgym.envs.chess.common import FORMAT_HINT, board_from_options, color_name, parse_move, position_text, random_placement
 from thinkgym.envs.chess.mate import first_forcing_move, forcing_moves, mating_moves
+from thinkgym.envs.levels import Levels, TaskConfig
 from thinkgym.envs.registry import register_task
 from thinkgym.rewards.verdict import Verdict
 
-_LEVELS = {  # difficulty -> (attacker piece sets, defender piece sets)
-    1: (("QR", "QQ", "RR"), ("",)),
-    2: (("QRN", "QRB", "RRB"), ("PP", "NP")),
-    3: (("QRBN", "RRBN", "QRNP"), ("RPPP", "BPPP", "RNP")),
-}
 MAX_ATTEMPTS = 100_000
 
 
 @dataclass(frozen=True)
-class MateInTwoConfig:
-    difficulty: int = 1
+class MateInTwoConfig(TaskConfig):
+    LEVELS = Levels(
+        ("attackers", "defenders"),
+        {
+            1: (("QR", "QQ", "RR"), ("",)),
+            2: (("QRN", "QRB", "RRB"), ("PP", "NP")),
+            3: (("QRBN", "RRBN", "QRNP"), ("RPPP", "BPPP", "RNP")),
+        },
+    )
+    """Attacker piece sets, defender piece sets."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class MateInTwoProblem:
 
 
 def generate(rng: np.random.Generator, config: MateInTwoConfig) -> MateInTwoProblem:
-    attackers, defenders = _LEVELS[config.difficulty]
+    attackers, defenders = config.level.values()
     for _ in range(MAX_ATTEMPTS):
         turn = bool(rng.integers(2))
         mine, theirs = attackers[rng.integers(len(attackers))], defenders[rng.integers(len(defenders))]
