@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 
 import networkx as nx
-import numpy as np
 import pytest
 
 import thinkgym  # noqa: F401  (registers the envs)
@@ -26,37 +25,8 @@ from thinkgym.envs.graph import (
     shortest_path,
     topological_sort,
 )
-from thinkgym.rewards.guard import guarded_verify
 
-LEVELS = (1, 3)
-SEEDS = range(6)
-FULLWIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}  # "A" -> U+FF21, "7" -> U+FF17, ...
-
-
-def problems(module, config_cls, **options):
-    for difficulty in LEVELS:
-        for seed in SEEDS:
-            yield module.generate(np.random.default_rng([seed, difficulty]), config_cls(difficulty=difficulty, **options))
-
-
-def verdict(module, problem, answer):
-    return guarded_verify(module.verify, problem, answer)[0]
-
-
-def assert_scores_zero(module, problem, answers):
-    for answer in answers:
-        result = verdict(module, problem, answer)
-        assert result.score == 0.0 and result.reason, (answer, problem.answer)
-
-
-def assert_scores_one(module, problem, answers):
-    for answer in answers:
-        result = verdict(module, problem, answer)
-        assert result.score == 1.0, (answer, result.reason)
-
-
-def fullwidth(text: str) -> str:
-    return "".join(FULLWIDTH.get(c, c) for c in text)
+from hacks_common import LEVELS, SEEDS, assert_scores_one, assert_scores_zero, fullwidth, problems, verdict  # noqa: F401
 
 
 def integer_attacks(value: int, wrong: int) -> list[str]:

@@ -16,37 +16,8 @@ import pytest
 
 import thinkgym  # noqa: F401  (registers the envs)
 from thinkgym.envs.logic import circuit, entailment, hanoi, knights_knaves, n_queens, sat, sudoku, syllogism, zebra
-from thinkgym.rewards.guard import guarded_verify
 
-LEVELS = (1, 3)
-SEEDS = range(6)
-FULLWIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}  # "A" -> U+FF21, "7" -> U+FF17, ...
-
-
-def problems(module, config_cls, levels=LEVELS, seeds=SEEDS, **options):
-    for difficulty in levels:
-        for seed in seeds:
-            yield module.generate(np.random.default_rng([seed, difficulty]), config_cls(difficulty=difficulty, **options))
-
-
-def verdict(module, problem, answer):
-    return guarded_verify(module.verify, problem, answer)[0]
-
-
-def assert_scores_zero(module, problem, answers):
-    for answer in answers:
-        result = verdict(module, problem, answer)
-        assert result.score == 0.0 and result.reason, (answer, problem.answer)
-
-
-def assert_scores_one(module, problem, answers):
-    for answer in answers:
-        result = verdict(module, problem, answer)
-        assert result.score == 1.0, (answer, result.reason)
-
-
-def fullwidth(text: str) -> str:
-    return "".join(FULLWIDTH.get(c, c) for c in text)
+from hacks_common import LEVELS, SEEDS, assert_scores_one, assert_scores_zero, fullwidth, problems, verdict  # noqa: F401
 
 
 def word_attacks(right: str, wrong: str) -> list[str]:
