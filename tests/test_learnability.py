@@ -28,7 +28,10 @@ def bench():
     return module
 
 
-def test_every_stage_runs_and_the_report_has_its_shape(bench, tiny_model_dir, tmp_path):
+def test_every_stage_runs_and_the_report_has_its_shape(bench, tiny_model_dir, tmp_path, monkeypatch):
+    # Stages run in this process: a forked child of a pytest process with threads (the served-
+    # model fixture, torch's pools) can deadlock, and a tiny model needs no memory isolation.
+    monkeypatch.setattr(bench, "isolated", lambda fn, *args, **kwargs: fn(*args, **kwargs))
     results = tmp_path / "learnability.json"
     argv = ["--model", str(tiny_model_dir), "--envs", "thinkgym/Syllogism-v0", "--n", "3", "--sft-steps", "1", "--sft-batch", "2",
             "--probe-envs", "thinkgym/Syllogism-v0", "--probe-steps", "1", "--prompts-per-step", "1", "--group-size", "2",
