@@ -138,14 +138,24 @@ def evaluation(model: str, env_ids: list[str], out: Path, args: argparse.Namespa
     return results["tasks"], dict(outcomes), seconds
 
 
+def _stage(threads: int, fn: Any, args: tuple, kwargs: dict) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    fn(*args, **kwargs)
+
+
 def isolated(fn: Any, *args: Any, **kwargs: Any) -> None:
-    """Run one stage in a forked child: its memory (a loaded model, generation caches, SFT
-    logits) goes back to the system when it ends. Kept in one process, a base evaluation and
-    the SFT after it grew to 13.8 GB and were killed by the OOM killer on a shared 24 GB machine.
-    The child inherits the modules imported above."""
+    """Run one stage in a fresh (spawned) child process: its memory (a loaded model, generation
+    caches, SFT logits) goes back to the system when it ends. Kept in one process, a base
+    evaluation and the SFT after it grew to 13.8 GB and were killed by the OOM killer on a
+    shared 24 GB machine. Spawned, not forked: a forked child of a process with torch's thread
+    pools can deadlock (one probe evaluation hung so)."""
     import multiprocessing
 
-    child = multiprocessing.get_context("fork").Process(target=fn, args=args, kwargs=kwargs)
+    import torch
+
+    child = multiprocessing.get_context("spawn").Process(target=_stage, args=(torch.get_num_threads(), fn, args, kwargs))
     child.start()
     child.join()
     if child.exitcode != 0:
