@@ -88,6 +88,19 @@ def _make_env(task: EvalTask, level: int) -> Any:
     return thinkgym.make(task.env_id, difficulty=level, disable_env_checker=True, **dict(task.kwargs))
 
 
+def eval_problems(task: EvalTask, n: int, seed: int) -> list[tuple[Any, int, list[Any]]]:
+    """The held-out problems of one task: ``(env, level, refs)`` per level, ``n`` problems spread
+    over its levels (``eval`` split of stream ``seed``), each level with the env that poses them.
+    Every evaluation, and the chance level beside it, reads its problems from here."""
+    out = []
+    for level, count in zip(task.difficulties, _split_count(n, len(task.difficulties))):
+        if count == 0:
+            continue
+        env = _make_env(task, level)
+        out.append((env, level, list(itertools.islice(problem_stream(env, task.env_id, "eval", seed, level), count))))
+    return out
+
+
 def _episodes(task: EvalTask, n: int, samples: int, seed: int, system_prompt: str | None) -> tuple[list[Episode], list[Any]]:
     """The episodes of one task (n problems spread over its levels, greedy plus K samples each)
     and the envs opened for them. Single-turn episodes share one env per level; a multi-turn
@@ -95,12 +108,9 @@ def _episodes(task: EvalTask, n: int, samples: int, seed: int, system_prompt: st
     episodes, envs = [], []
     multi_turn = thinkgym.env_info(task.env_id).multi_turn
     attempts = [("greedy", 0)] + ([("sample", i) for i in range(samples)] if samples > 1 else [])
-    for level, count in zip(task.difficulties, _split_count(n, len(task.difficulties))):
-        if count == 0:
-            continue
-        env = _make_env(task, level)
+    for env, _, refs in eval_problems(task, n, seed):
         envs.append(env)
-        for ref in itertools.islice(problem_stream(env, task.env_id, "eval", seed, level), count):
+        for ref in refs:
             for kind, index in attempts:
                 episodes.append(
                     Episode(

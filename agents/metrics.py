@@ -109,6 +109,28 @@ def paired_difference_interval(before: Sequence[bool], after: Sequence[bool]) ->
     return max(-1.0, d - below), min(1.0, d + above)
 
 
+def mean_paired_difference_interval(pairs: Sequence[tuple[Sequence[bool], Sequence[bool]]], z: float = Z95) -> tuple[float, float, float]:
+    """``(mean, lo, hi)``: the mean over tasks of ``mean(after) - mean(before)``, each task's
+    outcomes paired on the same problems, with a normal 95% interval. The tasks are independent
+    samples, so the variance of the mean is ``sum(s_t^2 / n_t) / T^2``, with ``s_t^2`` the sample
+    variance of task t's per-problem differences (each -1, 0 or +1)."""
+    if not pairs:
+        raise ValueError("need at least one task")
+    means, variance = [], 0.0
+    for before, after in pairs:
+        if len(before) != len(after) or not before:
+            raise ValueError(f"paired outcomes need equal, non-zero lengths, got {len(before)} and {len(after)}")
+        diffs = [float(a) - float(b) for b, a in zip(before, after)]
+        n = len(diffs)
+        mean = sum(diffs) / n
+        means.append(mean)
+        variance += (sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 1.0) / n
+    t = len(pairs)
+    centre = sum(means) / t
+    half = z * math.sqrt(variance) / t
+    return centre, max(-1.0, centre - half), min(1.0, centre + half)
+
+
 def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0

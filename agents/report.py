@@ -226,3 +226,116 @@ def compare_chart(before: Mapping[str, Any], after: Mapping[str, Any], path: str
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+# -- a staged run (base -> cold start -> GRPO) ----------------------------------------------
+def stage_summary(stages: Sequence[tuple[str, Mapping[str, Any], Outcomes]], chance: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Per-task accuracies of every stage of a run on the same held-out problems, the chance
+    level beside them, and the gains between stages with paired 95% intervals: of each stage over
+    the one before it, and of the last over the first. ``mean`` rows cover the counted tasks
+    (chance below :data:`~thinkgym.agents.chance.COUNTED_BELOW`); written as ``report.json``."""
+    from thinkgym.agents.chance import COUNTED_BELOW
+    from thinkgym.agents.metrics import mean_paired_difference_interval
+
+    labels = [label for label, _, _ in stages]
+    pairs = [(labels[i - 1], labels[i]) for i in range(1, len(labels))] + ([(labels[0], labels[-1])] if len(labels) > 2 else [])
+    env_ids = [e for e in stages[0][1]["tasks"] if all(e in results["tasks"] for _, results, _ in stages)]
+    if not env_ids:
+        raise UserError("the evaluations share no task")
+    tasks: dict[str, Any] = {}
+    paired: dict[tuple[str, str], list[tuple[list[bool], list[bool]]]] = {pair: [] for pair in pairs}
+    for env_id in env_ids:
+        level = chance.get(env_id, {}).get("chance")
+        row: dict[str, Any] = {"chance": level, "counted": level is not None and level < COUNTED_BELOW, "stages": {}, "gains": {}}
+        outcomes = {}
+        for label, results, outs in stages:
+            t = results["tasks"][env_id]
+            row["stages"][label] = {"accuracy": t["accuracy"], "ci95": t["ci95"], "format_rate": t["format_rate"], "n": t["n"]}
+            outcomes[label] = outs.get(env_id, {})
+        for a, b in pairs:
+            if outcomes[a] and outcomes[a].keys() == outcomes[b].keys():
+                keys = sorted(outcomes[a])
+                before, after = [outcomes[a][k] for k in keys], [outcomes[b][k] for k in keys]
+                lo, hi = paired_difference_interval(before, after)
+                if row["counted"]:
+                    paired[(a, b)].append((before, after))
+            else:
+                x, y = row["stages"][a], row["stages"][b]
+                lo, hi = difference_interval(x["accuracy"], x["ci95"], y["accuracy"], y["ci95"])
+            row["gains"][f"{b}-{a}"] = {"mean": row["stages"][b]["accuracy"] - row["stages"][a]["accuracy"], "ci95": [lo, hi]}
+        tasks[env_id] = row
+    counted = [e for e in env_ids if tasks[e]["counted"]]
+    mean: dict[str, Any] = {"tasks": counted, "stages": {}, "gains": {}}
+    if counted:
+        for label in labels:
+            mean["stages"][label] = sum(tasks[e]["stages"][label]["accuracy"] for e in counted) / len(counted)
+        for a, b in pairs:
+            if len(paired[(a, b)]) == len(counted):
+                centre, lo, hi = mean_paired_difference_interval(paired[(a, b)])
+                mean["gains"][f"{b}-{a}"] = {"mean": centre, "ci95": [lo, hi]}
+            else:
+                mean["gains"][f"{b}-{a}"] = {"mean": mean["stages"][b] - mean["stages"][a], "ci95": None}
+    return {"stages": labels, "models": {label: results["model"] for label, results, _ in stages}, "tasks": tasks, "mean_counted": mean,
+            "counted_below": COUNTED_BELOW}
+
+
+def stage_table(summary: Mapping[str, Any]) -> str:
+    """Markdown table of a :func:`stage_summary`: chance, each stage's accuracy with its 95% CI,
+    the gains with paired 95% intervals, and the final format rate (percent)."""
+    labels = summary["stages"]
+    gains = list(next(iter(summary["tasks"].values()))["gains"])
+    head = ["task", "n", "chance", *labels, *(f"{g.replace('-', ' − ')}" for g in gains), f"format ({labels[-1]})"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def gain(g: Mapping[str, Any]) -> str:
+        ci = g["ci95"]
+        return f"{100 * g['mean']:+.1f}" + (f" [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]" if ci else "")
+
+    for env_id, row in summary["tasks"].items():
+        level = "-" if row["chance"] is None else _pct(row["chance"]) + ("" if row["counted"] else " †")
+        cells = [short_name(env_id), str(row["stages"][labels[0]]["n"]), level]
+        cells += [f"{_pct(row['stages'][s]['accuracy'])} {_ci(row['stages'][s]['ci95'])}" for s in labels]
+        cells += [gain(row["gains"][g]) for g in gains]
+        cells.append(_pct(row["stages"][labels[-1]]["format_rate"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    mean = summary["mean_counted"]
+    if mean["tasks"]:
+        cells = [f"**mean of {len(mean['tasks'])} counted**", "", ""] + [_pct(mean["stages"][s]) for s in labels]
+        cells += [gain(mean["gains"][g]) for g in gains] + [""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"Accuracy: greedy pass@1 in percent with Wilson 95% intervals; gains in points with Newcombe's paired 95% "
+              f"intervals (the same problems at every stage; the mean's interval is normal over the counted tasks' paired "
+              f"differences). Chance: the best score of an answer that ignores the problem (the most frequent reference "
+              f"answer, or the best constant answer). † chance of {_pct(summary['counted_below'])}% or more: shown, not counted "
+              f"in the mean.", ""]
+    return "\n".join(lines)
+
+
+def stage_chart(summary: Mapping[str, Any], path: str | os.PathLike) -> Path:
+    """Grouped bars per task, one per stage with its 95% CI, and the chance level as a dashed
+    line over each task's group; saved as a PNG."""
+    plt = _pyplot()
+    labels = summary["stages"]
+    rows = list(summary["tasks"].items())
+    width = 0.8 / len(labels)
+    colors = ["tab:gray", "tab:orange", "tab:blue", "tab:green", "tab:purple"]
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.4 * len(rows) + 2.0), 4.2))
+    for i, label in enumerate(labels):
+        xs = [x - 0.4 + width * (i + 0.5) for x in range(len(rows))]
+        stats = [row["stages"][label] for _, row in rows]
+        vals = [100 * s["accuracy"] for s in stats]
+        err = [[100 * (s["accuracy"] - s["ci95"][0]) for s in stats], [100 * (s["ci95"][1] - s["accuracy"]) for s in stats]]
+        ax.bar(xs, vals, width, yerr=err, capsize=3, label=label, color=colors[i % len(colors)])
+    for x, (_, row) in enumerate(rows):
+        if row["chance"] is not None:
+            ax.hlines(100 * row["chance"], x - 0.45, x + 0.45, colors="black", linestyles="dashed", label="chance" if x == 0 else None)
+    names = [short_name(e) + ("" if row["counted"] else " †") for e, row in rows]
+    ax.set_xticks(list(range(len(rows))), names, rotation=30, ha="right")
+    ax.set_ylabel("held-out accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
+    ax.set_title("held-out accuracy per task and stage (95% CI; dashed: chance; † not counted)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -266,19 +266,37 @@ def test_plot_draws_curves_from_a_run_log(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_run_evaluates_trains_and_reports_before_and_after(tmp_path, capsys):
-    """The main job (``make train``) end to end on the smoke config's tiny model."""
+def test_run_evaluates_cold_starts_trains_and_reports_every_stage(tmp_path, capsys):
+    """The main job (``make train``) end to end on the smoke config's tiny model: base
+    evaluation, cold-start SFT, evaluation, GRPO, evaluation, the staged report with chance."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "old.txt").write_text("a previous run")  # a used output_dir: the job must not write into it
     smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
-    assert main(["run", "--config", str(smoke), "--eval-n", "2", "--no-progress", f"output_dir={run_dir}", "steps=1"]) == 0
+    args = ["run", "--config", str(smoke), "--eval-n", "2", "--no-progress", f"output_dir={run_dir}", "steps=1",
+            "cold_start.steps=1", "cold_start.batch_size=2"]
+    assert main(args) == 0
     printed = capsys.readouterr().out
     (fresh,) = [p for p in tmp_path.iterdir() if p.name.startswith("run-")]
-    for name in ("eval/before/results.json", "eval/after/results.json", "report.md", "compare.png", "plots/reward.png", "log.jsonl"):
+    for name in ("eval/before/results.json", "eval/cold_start/results.json", "eval/after/results.json", "cold_start/log.jsonl",
+                 "report.md", "report.json", "compare.png", "plots/reward.png", "log.jsonl"):
         assert (fresh / name).is_file(), name
-    assert "| Arithmetic | 2 |" in printed and "| ShortestPath | 2 |" in printed and "delta 95% CI" in printed
-    assert f"report: {fresh / 'report.md'}" in printed and "]* |" not in printed  # paired intervals
+    assert "[2/4] cold start" in printed and "| Arithmetic | 2 |" in printed and "| ShortestPath | 2 |" in printed
+    assert "after − cold_start" in printed and "after − before" in printed and "chance" in printed
+    assert f"report: {fresh / 'report.md'}" in printed
+    report = json.loads((fresh / "report.json").read_text())
+    assert report["stages"] == ["before", "cold_start", "after"] and report["models"]["cold_start"] == str(fresh / "cold_start")
+    assert set(report["chance"]) == {ARITH, PATH} and report["seconds"]["total"] > 0
+    train_config = (fresh / "config.yaml").read_text()
+    assert f"model: {fresh / 'cold_start'}" in train_config  # GRPO starts from the cold-started policy
     before = json.loads((fresh / "eval/before/completions.jsonl").read_text().splitlines()[0])
     after = json.loads((fresh / "eval/after/completions.jsonl").read_text().splitlines()[0])
-    assert before["seed"] == after["seed"]  # the same held-out problems before and after
+    assert before["seed"] == after["seed"]  # the same held-out problems at every stage
+
+
+@pytest.mark.slow
+def test_run_without_a_cold_start_reports_before_and_after(tmp_path, capsys):
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    assert main(["run", "--config", str(smoke), "--eval-n", "2", "--no-progress", f"output_dir={tmp_path / 'run'}", "steps=1"]) == 0
+    printed = capsys.readouterr().out
+    assert "[1/3]" in printed and "after − before" in printed and not (tmp_path / "run" / "cold_start").exists()
