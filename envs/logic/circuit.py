@@ -7,8 +7,11 @@ Answer: ``gate=value`` for each asked gate, values 0/1 (true/false also read), s
 commas, any order, e.g. ``<answer>g4=1, g6=0</answer>``. Reward 1.0 when every asked value is
 right, else 0.
 
-Difficulty: 1 = 2 inputs, 3 gates, 1 output; 2 = 3 or 4 inputs, 6 gates, 2 outputs;
-3 = 5 inputs, 10 or 11 gates, 3 outputs.
+Difficulty: 1 = 2 inputs, 3 gates, 1 output (a two-way answer: a coin scores 50%);
+2 = 2 inputs, 4 gates, every gate asked (16 possible answers; the most frequent reference answer
+of a held-out set is about 10%: the level where a small model's accuracy is not chance, see
+``benchmarks/results/learnability_focused.json``); 3 = 3 or 4 inputs, 6 gates, 2 outputs;
+4 = 5 inputs, 10 or 11 gates, 3 outputs. (Before 2026-12, levels 3 and 4 were numbered 2 and 3.)
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ _BINARY = {
 class CircuitConfig(TaskConfig):
     LEVELS = Levels(
         ("min_inputs", "max_inputs", "min_gates", "max_gates", "outputs"),
-        {1: (2, 2, 3, 3, 1), 2: (3, 4, 6, 6, 2), 3: (5, 5, 10, 11, 3)},
+        {1: (2, 2, 3, 3, 1), 2: (2, 2, 4, 4, 4), 3: (3, 4, 6, 6, 2), 4: (5, 5, 10, 11, 3)},
     )
     inputs: int | None = None
     """Number of inputs (default: drawn from the difficulty's range)."""
