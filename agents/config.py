@@ -162,9 +162,18 @@ def yaml_error_text(err: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
+RUN_SECTIONS = ("cold_start",)
+"""Sections of a run config that ``thinkgym run`` reads (:mod:`thinkgym.agents.cmd_run`) and the
+GRPO config leaves alone, so ``thinkgym train`` and ``eval --mix`` take ``configs/default.yaml``."""
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
-    """A validated :class:`TrainConfig` from a YAML preset and ``key=value`` overrides."""
-    return config_from_dict(read_config_mapping(path, overrides))
+    """A validated :class:`TrainConfig` from a YAML preset and ``key=value`` overrides (a run
+    config's ``cold_start:`` section is not a GRPO field and is skipped)."""
+    raw = read_config_mapping(path, [o for o in overrides if not o.startswith(tuple(f"{s}." for s in RUN_SECTIONS))])
+    for section in RUN_SECTIONS:
+        raw.pop(section, None)
+    return config_from_dict(raw)
 
 
 def read_config_mapping(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:

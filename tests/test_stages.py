@@ -143,3 +143,16 @@ def test_run_config_rejects_a_bad_cold_start_in_one_line(tmp_path, text, overrid
         config, section = load_job(_config(tmp_path, text), overrides)
         cold_start_config(config, section, tmp_path / "run")
     assert "\n" not in str(err.value)
+
+
+def test_the_default_run_config_has_a_valid_cold_start_and_train_reads_it(tmp_path):
+    from pathlib import Path
+
+    from thinkgym.agents.cmd_run import cold_start_config, load_job
+    from thinkgym.agents.config import load_config
+
+    path = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+    config, section = load_job(str(path), [])
+    sft = cold_start_config(config, section, tmp_path)
+    assert sft.steps >= 1 and [s.id for s in sft.mix] == [s.id for s in config.mix]
+    assert load_config(path, ["steps=3", "cold_start.steps=1"]).steps == 3  # thinkgym train skips the section
