@@ -62,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`thinkgym envs | head`): not a bug, stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
     except TrainingStopped as stopped:  # SIGINT/SIGTERM during training (run, recipe): checkpoint written
         print(f"thinkgym {args.command}: {stopped}", file=sys.stderr)
         return stopped.exit_code

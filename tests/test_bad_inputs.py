@@ -178,3 +178,16 @@ def test_the_user_error_classes_share_one_base():
     assert issubclass(TrainingDiverged, ThinkgymError) and not issubclass(TrainingDiverged, UserError)
     assert not issubclass(InvalidAnswer, ThinkgymError)  # internal to scoring: never reaches a user
     assert not issubclass(TrainingStopped, ThinkgymError)  # an orderly stop, not an error
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    """``thinkgym envs | head -1``: the reader leaves early; no traceback, no bug report."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "thinkgym", "envs"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # like head after its first line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "bug" not in err.lower(), err
