@@ -34,23 +34,25 @@ def chance_level(task: Any, n: int, seed: int, *, response_prefix: str = "<think
     from thinkgym.agents.evaluate import eval_problems
 
     per_level = eval_problems(task, n, seed)
-    refs = [ref for _, _, level_refs in per_level for ref in level_refs]
-    if not refs:
-        raise ValueError(f"{task.env_id}: no held-out problems")
-    counts = collections.Counter(ref.answer for ref in refs)
-    top_answer, top_count = counts.most_common(1)[0]
-    best, best_answer = -1, None
-    for answer, _ in counts.most_common(MAX_CANDIDATES):
-        completion = f"{response_prefix}</think>\n<answer>{answer}</answer>"
-        hits = 0
-        for env, _, level_refs in per_level:
-            for ref in level_refs:
-                env.reset(seed=ref.seed)
-                hits += bool(env.step(completion)[4].get("correct"))
-        if hits > best:
-            best, best_answer = hits, answer
-    for env, _, _ in per_level:
-        env.close()
+    try:
+        refs = [ref for _, _, level_refs in per_level for ref in level_refs]
+        if not refs:
+            raise ValueError(f"{task.env_id}: no held-out problems")
+        counts = collections.Counter(ref.answer for ref in refs)
+        top_answer, top_count = counts.most_common(1)[0]
+        best, best_answer = -1, None
+        for answer, _ in counts.most_common(MAX_CANDIDATES):
+            completion = f"{response_prefix}</think>\n<answer>{answer}</answer>"
+            hits = 0
+            for env, _, level_refs in per_level:
+                for ref in level_refs:
+                    env.reset(seed=ref.seed)
+                    hits += bool(env.step(completion)[4].get("correct"))
+            if hits > best:
+                best, best_answer = hits, answer
+    finally:
+        for env, _, _ in per_level:
+            env.close()
     return {
         "chance": max(top_count, best) / len(refs),
         "top_reference_share": top_count / len(refs),
@@ -59,6 +61,7 @@ def chance_level(task: Any, n: int, seed: int, *, response_prefix: str = "<think
         "best_constant": best_answer,
         "distinct_references": len(counts),
         "n": len(refs),
+        "seeds": [ref.seed for ref in refs],
         "counted": max(top_count, best) / len(refs) < COUNTED_BELOW,
     }
 

@@ -36,9 +36,9 @@ from typing import Any
 
 import thinkgym
 from thinkgym.agents.cli import CLIError
+from thinkgym.agents.config import COLD_START
 from thinkgym.agents.evaluate import DEFAULT_BATCH_SIZE, GenerationOptions, display_name, run_eval
 
-COLD_START = "cold_start"
 SHARED_WITH_SFT = ("model", "mix", "seed", "system_prompt", "response_prefix", "bf16", "lora", "lora_rank", "lora_alpha", "lora_targets")
 """GRPO config fields the cold-start stage takes from the run's config."""
 
@@ -65,23 +65,16 @@ def fresh_run_dir(output_dir: str) -> Path:
 def load_job(path: str, overrides: list[str]) -> tuple[Any, dict[str, Any] | None]:
     """The GRPO config and the cold-start section (None: no cold start) of a run config, with
     ``key=value`` and ``cold_start.key=value`` overrides; raises ``ConfigError`` in one line."""
-    import yaml
+    from thinkgym.agents.config import ConfigError, config_from_dict, read_config_mapping
 
-    from thinkgym.agents.config import ConfigError, config_from_dict, read_config_mapping, yaml_error_text
-
-    raw = read_config_mapping(path, [o for o in overrides if not o.startswith(COLD_START + ".")])
+    prefix = COLD_START + "."
+    raw = read_config_mapping(path, [o for o in overrides if not o.startswith(prefix)])
     section = raw.pop(COLD_START, None)
     if section is not None and not isinstance(section, dict):
         raise ConfigError(f"{COLD_START} must be a mapping of SFT fields (or null), got {section!r}")
-    for item in overrides:
-        if item.startswith(COLD_START + "."):
-            key, sep, value = item[len(COLD_START) + 1 :].partition("=")
-            if not sep or not key:
-                raise ConfigError(f"override {item!r} must look like cold_start.key=value")
-            try:
-                section = {**(section or {}), key.strip(): yaml.safe_load(value)}
-            except yaml.YAMLError as err:
-                raise ConfigError(f"override {item!r}: value is not valid YAML: {yaml_error_text(err)}") from None
+    nested = [o[len(prefix) :] for o in overrides if o.startswith(prefix)]
+    if nested:
+        section = {**(section or {}), **read_config_mapping(None, nested)}
     return config_from_dict(raw), section
 
 

@@ -162,7 +162,9 @@ def yaml_error_text(err: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
-RUN_SECTIONS = ("cold_start",)
+COLD_START = "cold_start"
+"""The run config's cold-start section (SFT fields), read by ``thinkgym run``."""
+RUN_SECTIONS = (COLD_START,)
 """Sections of a run config that ``thinkgym run`` reads (:mod:`thinkgym.agents.cmd_run`) and the
 GRPO config leaves alone, so ``thinkgym train`` and ``eval --mix`` take ``configs/default.yaml``."""
 

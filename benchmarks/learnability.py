@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-import itertools
 import json
 import os
 import platform
@@ -40,7 +39,7 @@ from typing import Any
 
 # Every library module this script calls is imported up front: a long run must not import a
 # module another session is editing mid-run.
-import thinkgym
+from thinkgym.agents.chance import chance_level
 from thinkgym.agents.checkpoint import latest_checkpoint
 from thinkgym.agents.config import config_from_dict
 from thinkgym.agents.evaluate import EvalTask, GenerationOptions, run_eval
@@ -51,7 +50,6 @@ from thinkgym.agents.sft_data import NoExplainError, check_explainable
 from thinkgym.agents.trainer import train
 from thinkgym.envs.registry import env_info, list_envs
 from thinkgym.prompts import R1_SYSTEM_PROMPT
-from thinkgym.splits import problem_stream
 
 PREFIX = "<think>\n"
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,34 +77,8 @@ def _spec(env_id: str) -> Any:
 
 
 def chance_levels(env_id: str, n: int, seed: int) -> dict[str, Any]:
-    """Chance on the held-out set, without the model: the most frequent reference answer's share,
-    and the best constant answer (each distinct reference answer scored on every problem by the
-    env's verifier)."""
-    env = thinkgym.make(env_id, difficulty=1, disable_env_checker=True)
-    try:
-        refs = list(itertools.islice(problem_stream(env, env_id, "eval", seed, 1), n))
-        counts = collections.Counter(r.answer for r in refs)
-        top_answer, top_count = counts.most_common(1)[0]
-        best, best_answer = -1, None
-        for answer in counts:
-            hits = 0
-            for ref in refs:
-                env.reset(seed=ref.seed)
-                _, _, _, _, info = env.step(f"{PREFIX}</think>\n<answer>{answer}</answer>")
-                hits += bool(info.get("correct"))
-            if hits > best:
-                best, best_answer = hits, answer
-    finally:
-        env.close()
-    return {
-        "chance": max(top_count, best) / len(refs),
-        "top_reference_share": top_count / len(refs),
-        "top_reference": top_answer,
-        "best_constant_accuracy": best / len(refs),
-        "best_constant": best_answer,
-        "distinct_references": len(counts),
-        "seeds": [r.seed for r in refs],
-    }
+    """Chance on the held-out set at level 1, without the model (:func:`thinkgym.agents.chance.chance_level`)."""
+    return chance_level(EvalTask(env_id, (1,)), n, seed, response_prefix=PREFIX)
 
 
 def trace_tokens(env_ids: list[str], tokenizer: Any, count: int = 8) -> dict[str, int]:
