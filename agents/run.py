@@ -174,7 +174,7 @@ def start_run(config: RunConfig, resume: bool, stop: StopSignals, *, stage: str,
             policy = get_peft_model(policy, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=config.lora_targets))
     else:
         if reference:
-            frozen = copy.deepcopy(policy).eval().requires_grad_(False)
+            frozen = frozen_reference(policy, torch.bfloat16 if config.bf16 else None)
         if checkpoint is not None:
             policy.load_state_dict(load_policy(str(checkpoint / "model"))[0].state_dict())
     policy.config.use_cache = False
@@ -192,6 +192,24 @@ def start_run(config: RunConfig, resume: bool, stop: StopSignals, *, stage: str,
         set_rng_state(run.state["rng"])
         run.start_step = run.state["step"]
     return run
+
+
+def frozen_reference(policy: Any, autocast: torch.dtype | None) -> Any:
+    """A frozen copy of ``policy`` for the KL term. Under autocast its linear weights are stored
+    in the autocast dtype: autocast caches casts only of weights that require grad, so a frozen
+    float32 copy would be cast anew, 135M parameters, on every forward. The values are the ones
+    autocast would make (the same rounding), so its log-probs are unchanged; a tied output
+    projection is untied first, so the embedding lookup stays in float32 as before."""
+    frozen = copy.deepcopy(policy).eval().requires_grad_(False)
+    if autocast is None or autocast == torch.float32:
+        return frozen
+    output = frozen.get_output_embeddings() if hasattr(frozen, "get_output_embeddings") else None
+    if output is not None and hasattr(frozen, "get_input_embeddings") and output.weight is frozen.get_input_embeddings().weight:
+        output.weight = torch.nn.Parameter(output.weight.detach().clone(), requires_grad=False)
+    for module in frozen.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(autocast)
+    return frozen
 
 
 def make_accelerator() -> Any:

@@ -66,3 +66,27 @@ def test_repeated_prompts_sample_as_when_prefilled_apart(tiny_model_dir):
     assert [c.completion_ids for c in together] == [c.completion_ids for c in apart]
     sampled = generate_ids(model, tokenizer, prompts, max_new_tokens=6, seed=3)
     assert [c.completion_ids for c in sampled] == [c.completion_ids for c in generate_ids(model, tokenizer, prompts, max_new_tokens=6, seed=3)]
+
+
+@pytest.mark.parametrize("share_prefix", [True, False], ids=["shared-prefix", "padded"])
+def test_bf16_reference_gives_the_log_probs_of_autocast_over_fp32_weights(tiny_model_dir, share_prefix):
+    """The frozen reference stores its linear weights in bf16 (no cast per forward): its
+    log-probs under autocast are exactly those of a float32 copy under autocast, and the
+    embedding stays float32 (untied from the output projection)."""
+    import copy
+
+    from thinkgym.agents.run import frozen_reference
+
+    model, tokenizer = load_policy(str(tiny_model_dir))
+    episodes = _episodes([[5, 6, 7, 8, 9, 10], [11, 12, 13]], [[[[20, 21, 22]], [[23, 24]]], [[[30, 31, 32]]]])
+    m = prepare_micro_batch(episodes, torch.zeros(len(episodes)), tokenizer, share_prefix)
+    plain = copy.deepcopy(model).eval().requires_grad_(False)
+    frozen = frozen_reference(model, torch.bfloat16)
+    assert frozen.lm_head.weight.dtype == torch.bfloat16 and frozen.model.layers[0].mlp.up_proj.weight.dtype == torch.bfloat16
+    assert frozen.model.embed_tokens.weight.dtype == torch.float32
+    assert model.lm_head.weight.dtype == torch.float32 and model.lm_head.weight is model.model.embed_tokens.weight  # the policy is untouched
+    with torch.no_grad():
+        expected, _ = token_logps(plain, m, torch.bfloat16)
+        got, _ = token_logps(frozen, m, torch.bfloat16)
+    assert torch.equal(expected, got)
+    assert frozen_reference(model, None).lm_head.weight.dtype == torch.float32
