@@ -10,8 +10,9 @@ Two generation paths run on the same problems in one invocation, one after the o
 
 * ``plain``: what generation did before the fast paths: transformers' ``DynamicCache`` (the
   cache concatenated anew at every token), every prompt prefilled whole;
-* ``fast``: the reserved KV cache (written in place) and the prefill of the prefix all prompts
-  share (the system prompt) done once (see ``thinkgym.agents.generation``).
+* ``fast``: the reserved KV cache (written in place), the prefill of the prefix all prompts
+  share (the system prompt) done once, and for a plain Llama the decoding step over gathered
+  weights (see ``thinkgym.agents.generation`` and ``thinkgym.agents.fast_decode``).
 
 Both should give the same accuracies (bf16 greedy completions may differ at near ties, counted); the JSON records problems per second, completion tokens
 per second, CPU seconds, the machine and its load average (other processes share the cores:
@@ -47,10 +48,11 @@ def run(path: str, model: Any, tokenizer: Any, tasks: list[Any], n: int, prefix:
     from thinkgym.agents import generation
     from thinkgym.agents.evaluate import evaluate, policy_sampler
 
-    saved = generation._reserved_cache, generation.MIN_SHARED_PREFIX
+    saved = generation._reserved_cache, generation.MIN_SHARED_PREFIX, generation.FAST_DECODE
     if path == "plain":
         generation._reserved_cache = lambda reserve, dtype=None: DynamicCache()
         generation.MIN_SHARED_PREFIX = 10**9
+        generation.FAST_DECODE = False
     try:
         sampler = policy_sampler(model, tokenizer, max_new_tokens=MAX_NEW, response_prefix=prefix)
         load = os.getloadavg()[0]
@@ -58,7 +60,7 @@ def run(path: str, model: Any, tokenizer: Any, tasks: list[Any], n: int, prefix:
         result = evaluate(sampler, tasks, model_name="default", n=n, batch_size=BATCH, progress=False)
         wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     finally:
-        generation._reserved_cache, generation.MIN_SHARED_PREFIX = saved
+        generation._reserved_cache, generation.MIN_SHARED_PREFIX, generation.FAST_DECODE = saved
     problems = len(result.records)
     tokens = sum(r["tokens"] for r in result.records)
     return {
