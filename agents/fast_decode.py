@@ -19,8 +19,8 @@ autocast). The prefill still runs through ``model(...)``.
 Only a plain ``LlamaForCausalLM`` (what thinkgym's default policy is) takes this path:
 :func:`llama_step` returns ``None`` for any other model (another architecture, a PEFT wrapper,
 attention or MLP biases, a non-SiLU activation, a model in training mode), which then decodes
-through ``model(...)`` as before. The gathered weights are kept per model and copied again when a
-parameter changes (an optimizer step bumps its version counter).
+through ``model(...)`` as before. The gathered buffers are kept per model and the weights copied into
+them again at every call (a few tenths of a second; nothing cheaper detects an in-place update).
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def llama_step(model: Any, compute_dtype: torch.dtype | None) -> LlamaStep | Non
     step = _STEPS.get(model)
     if step is None or step.dtype != dtype:
         step = _STEPS[model] = LlamaStep(model, dtype)
-    elif step.stale():
+    else:
+        # Always: the fused AdamW kernel updates parameters in place without bumping their
+        # version counters, so no cheap check tells an updated policy from an unchanged one.
         step.refresh()
     return step
 
