@@ -65,12 +65,12 @@ class LlamaStep:
 
     def __init__(self, model: Any, dtype: torch.dtype) -> None:
         config = model.config
-        self.model, self.dtype = weakref.ref(model), dtype
+        self.dtype = dtype
         self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
         self.intermediate = config.intermediate_size
         self.rotary = model.model.rotary_emb
-        self.embed = model.model.embed_tokens.weight  # (V, H): looked up, not multiplied
+        self.embed = model.model.embed_tokens  # (V, H): looked up, not multiplied
         self.norms = [(_Norm(layer.input_layernorm), _Norm(layer.post_attention_layernorm)) for layer in model.model.layers]
         self.norm = _Norm(model.model.norm)
         self.linears: list[_Linear] = []
@@ -79,26 +79,13 @@ class LlamaStep:
             self.linears += [_Linear([attn.q_proj, attn.k_proj, attn.v_proj], dtype), _Linear([attn.o_proj], dtype),
                              _Linear([mlp.gate_proj, mlp.up_proj], dtype), _Linear([mlp.down_proj], dtype)]
         self.linears.append(_Linear([model.lm_head], dtype))
-        self.params: list[torch.Tensor] = []
-        self.versions: list[int] = []
         self.refresh()
-
-    def stale(self) -> bool:
-        """Whether a parameter was replaced or changed in place since the last :meth:`refresh`."""
-        model = self.model()
-        if model is None:
-            return True
-        params = list(model.parameters())
-        return len(params) != len(self.params) or any(p is not q or p._version != v for p, q, v in zip(params, self.params, self.versions))
 
     @torch.no_grad()
     def refresh(self) -> None:
         """Gather the current weights again (about 0.2 s for 135M parameters on two cores)."""
         for linear in self.linears:
             linear.refresh()
-        model = self.model()
-        self.params = list(model.parameters()) if model is not None else []
-        self.versions = [p._version for p in self.params]
 
     @torch.no_grad()
     def __call__(self, token: torch.Tensor, position: torch.Tensor, attention: torch.Tensor, cache: Any) -> torch.Tensor:
@@ -107,7 +94,7 @@ class LlamaStep:
         (1: attend, 0: padding); the new keys and values are appended to ``cache``."""
         rows, heads, kv_heads, dim = len(token), self.heads, self.kv_heads, self.head_dim
         group = heads // kv_heads
-        x = F.embedding(token, self.embed)  # (A, H), the residual stream in the parameters' dtype
+        x = F.embedding(token, self.embed.weight)  # (A, H), the residual stream in the parameters' dtype
         cos, sin = self.rotary(x[:, None], position[:, None])  # (A, 1, D)
         cos, sin = cos[:, None], sin[:, None]  # (A, 1, 1, D)
         mask = attention.bool()[:, None, None, :]  # (A, 1, 1, L)
@@ -177,11 +164,11 @@ class _Norm:
     """``LlamaRMSNorm``'s arithmetic: float32 statistics, the weight applied in its own dtype."""
 
     def __init__(self, module: Any) -> None:
-        self.weight, self.eps = module.weight, module.variance_epsilon
+        self.module, self.eps = module, module.variance_epsilon
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x32 = x.float()
-        return self.weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
+        return self.module.weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
 
 
 def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:

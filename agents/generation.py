@@ -214,7 +214,7 @@ def generate_ids(
 
 FAST_DECODE = True
 """Decode plain Llama models with :func:`thinkgym.agents.fast_decode.llama_step` (the same
-numbers as ``model(...)``, about a third less time a token on a CPU); False: always ``model(...)``."""
+numbers as ``model(...)``, faster on a CPU: README, Performance); False: always ``model(...)``."""
 
 MIN_SHARED_PREFIX = 16
 """Prompts of a batch whose common prefix is at least this long prefill it once."""
