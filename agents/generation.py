@@ -18,6 +18,7 @@ reproducible without touching the global RNG.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import inspect
@@ -112,14 +113,22 @@ def generate_ids(
     greedy: bool = False,
     seed: int | None = None,
     autocast_dtype: torch.dtype | None = None,
+    max_rows: int | None = None,
 ) -> list[Completion]:
-    """Sample one completion per prompt, given as token ids (no padding)."""
+    """Sample one completion per prompt, given as token ids (no padding).
+
+    ``max_rows`` bounds the rows decoded at once (continuous batching): the other prompts wait,
+    and as rows finish, waiting prompts are prefilled and take their places in the batch and
+    the cache, so that a long completion does not hold a batch of short ones back; only the
+    last rows run with a shrinking batch. ``None``: every prompt at once."""
     if max_new_tokens < 1:
         raise UserError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     if not greedy and temperature <= 0:
         raise UserError(f"temperature must be > 0 (or use greedy=True), got {temperature}")
     if not 0 < top_p <= 1:
         raise UserError(f"top_p must be in (0, 1], got {top_p}")
+    if max_rows is not None and max_rows < 1:
+        raise UserError(f"max_rows must be >= 1, got {max_rows}")
     if not prompt_ids:
         return []
     if any(len(p) == 0 for p in prompt_ids):
@@ -131,75 +140,120 @@ def generate_ids(
     generator.manual_seed(int(seed) if seed is not None else int(torch.randint(2**62, ()).item()))
 
     batch = len(prompt_ids)
-    # A GRPO group repeats its prompt G times: prefill each distinct prompt once, then copy its
-    # cache rows (``expand``: row of the batch -> row of the prefill).
-    distinct: dict[tuple[int, ...], int] = {}
-    expand = torch.tensor([distinct.setdefault(tuple(p), len(distinct)) for p in prompt_ids], device=device)
-    unique = list(distinct)
-    # Prompts that open alike (the system prompt of an evaluation batch) prefill that common
-    # prefix once, as one row whose cache is copied to every prompt; each prompt's remainder is
-    # then left-padded after it (padding in the middle: the attention mask skips it).
-    common = _common_prefix(unique) if len(unique) > 1 else 0
+    rows = batch if max_rows is None else min(batch, max_rows)
+    # Prompts that open alike (the system prompt of an evaluation) prefill that common prefix
+    # once; its keys and values are copied into every prompt's cache rows.
+    distinct_all = list(dict.fromkeys(tuple(p) for p in prompt_ids))
+    common = _common_prefix(distinct_all) if len(distinct_all) > 1 else 0
     if common < MIN_SHARED_PREFIX:
         common = 0
-    width = max(len(p) for p in unique) - common
-    input_ids = torch.full((len(unique), width), pad_id, dtype=torch.long, device=device)  # (U, P), left-padded
-    attention = torch.zeros((len(unique), width), dtype=torch.long, device=device)
-    for row, ids in enumerate(unique):
-        input_ids[row, width - len(ids) + common :] = torch.tensor(list(ids[common:]), dtype=torch.long)
-        attention[row, width - len(ids) + common :] = 1
-    positions = common + (attention.cumsum(-1) - 1).clamp(min=0)  # (U, P): padding does not shift positions
-    attention = torch.cat([attention.new_ones((len(unique), common)), attention], dim=-1)  # (U, C + P)
+    autocasting = autocast_dtype is not None and autocast_dtype != torch.float32
+    cache_dtype = autocast_dtype if autocasting else None
+    cache_kw = _cache_keyword(model)
+
+    def prefill(indices: Sequence[int], reserve: int) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A cache with the prompts ``indices`` (left-padded after the shared prefix), the logits
+        of their last positions, their attention rows and positions."""
+        # A GRPO group repeats its prompt G times: prefill each distinct prompt once, then copy
+        # its cache rows (``expand``: row of the batch -> row of the prefill).
+        distinct: dict[tuple[int, ...], int] = {}
+        expand = torch.tensor([distinct.setdefault(tuple(prompt_ids[i]), len(distinct)) for i in indices], device=device)
+        unique = list(distinct)
+        width = max(len(p) for p in unique) - common
+        input_ids = torch.full((len(unique), width), pad_id, dtype=torch.long, device=device)  # (U, P), left-padded
+        attention = torch.zeros((len(unique), width), dtype=torch.long, device=device)
+        for row, ids in enumerate(unique):
+            input_ids[row, width - len(ids) + common :] = torch.tensor(list(ids[common:]), dtype=torch.long)
+            attention[row, width - len(ids) + common :] = 1
+        positions = common + (attention.cumsum(-1) - 1).clamp(min=0)  # (U, P): padding does not shift positions
+        attention = torch.cat([attention.new_ones((len(unique), common)), attention], dim=-1)  # (U, C + P)
+        cache = _reserved_cache(reserve, cache_dtype)
+        for index, (keys, values) in enumerate(shared_kv):
+            cache.update(keys.expand(len(unique), -1, -1, -1), values.expand(len(unique), -1, -1, -1), index)
+        out = model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1, **{cache_kw: cache})
+        logits = out.logits[:, -1]  # (U, V)
+        if len(unique) < len(indices):
+            cache.batch_select_indices(expand)
+            logits, attention, positions = logits[expand], attention[expand], positions[expand]
+        return cache, logits, attention, positions[:, -1]
 
     new_tokens: list[list[int]] = [[] for _ in range(batch)]
     finished = [False] * batch
-    active = torch.arange(batch, device=device)  # rows of the original batch still running
-    autocasting = autocast_dtype is not None and autocast_dtype != torch.float32
-    cache = _reserved_cache(max_new_tokens, autocast_dtype if autocasting else None)
-    cache_kw = _cache_keyword(model)
     was_training = model.training
     model.eval()
-    step_fn = llama_step(model, autocast_dtype if autocasting else None) if FAST_DECODE else None
+    step_fn = llama_step(model, cache_dtype) if FAST_DECODE else None
     try:
         with _autocast(device, autocast_dtype):
+            shared_kv: list[tuple[torch.Tensor, torch.Tensor]] = []
             if common:
-                shared = torch.tensor([unique[0][:common]], dtype=torch.long, device=device)  # (1, C)
-                model(input_ids=shared, position_ids=torch.arange(common, device=device)[None], use_cache=True, logits_to_keep=1, **{cache_kw: cache})
-                cache.batch_select_indices(torch.zeros(len(unique), dtype=torch.long, device=device))
-            out = model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1, **{cache_kw: cache})
-            logits = out.logits[:, -1]  # (U, V)
-            if len(unique) < batch:
-                cache.batch_select_indices(expand)
-                logits, attention, positions = logits[expand], attention[expand], positions[expand]
-            last_pos = positions[:, -1]
-            for step in range(max_new_tokens):
+                shared = torch.tensor([distinct_all[0][:common]], dtype=torch.long, device=device)  # (1, C)
+                prefix_cache = _reserved_cache(0, cache_dtype)
+                model(input_ids=shared, position_ids=torch.arange(common, device=device)[None], use_cache=True, logits_to_keep=1, **{cache_kw: prefix_cache})
+                shared_kv = [(layer.keys, layer.values) for layer in prefix_cache.layers]
+            cache, logits, attention, last_pos = prefill(range(rows), max_new_tokens)
+            waiting = collections.deque(range(rows, batch))  # prompts not yet in the batch
+            slot_row = list(range(rows))  # the prompt each row of the batch decodes; -1: finished, free
+            refill_at = max(1, rows // REFILL_FRACTION)
+            queued = rows < batch
+            while True:
                 token = _sample(logits.float(), temperature, top_p, greedy, generator)  # (A,)
                 done = torch.isin(token, stops)
-                for row, tok, stop in zip(active.tolist(), token.tolist(), done.tolist()):
+                for slot, (row, tok, stop) in enumerate(zip(slot_row, token.tolist(), done.tolist())):
+                    if row < 0:
+                        continue
                     new_tokens[row].append(tok)
                     finished[row] = stop
-                if step == max_new_tokens - 1:
+                    if stop or len(new_tokens[row]) == max_new_tokens:
+                        slot_row[slot] = -1
+                live = [slot for slot, row in enumerate(slot_row) if row >= 0]
+                if not live and not waiting:
                     break
-                keep = ~done
-                if not keep.any():
-                    break
-                if not keep.all():  # drop finished rows from the batch and the cache
-                    index = keep.nonzero().squeeze(-1)
+                if not waiting and len(live) < len(slot_row):  # drop finished rows from the batch and the cache
+                    index = torch.tensor(live, device=device)
                     cache.batch_select_indices(index)
-                    active, token, attention, last_pos = active[index], token[index], attention[index], last_pos[index]
-                attention = torch.cat([attention, attention.new_ones((len(active), 1))], dim=-1)
-                last_pos = last_pos + 1
-                if step_fn is not None:
-                    logits = step_fn(token, last_pos, attention, cache)
-                else:
-                    out = model(
-                        input_ids=token[:, None],
-                        attention_mask=attention,
-                        position_ids=last_pos[:, None],
-                        use_cache=True,
-                        **{cache_kw: cache},
-                    )
-                    logits = out.logits[:, -1]
+                    token, attention, last_pos = token[index], attention[index], last_pos[index]
+                    slot_row = [slot_row[slot] for slot in live]
+                    live = list(range(len(slot_row)))
+                if live:
+                    attention = torch.cat([attention, attention.new_ones((len(slot_row), 1))], dim=-1)
+                    last_pos = last_pos + 1
+                    if step_fn is not None:
+                        logits = step_fn(token, last_pos, attention, cache)
+                    else:
+                        out = model(
+                            input_ids=token[:, None],
+                            attention_mask=attention,
+                            position_ids=last_pos[:, None],
+                            use_cache=True,
+                            **{cache_kw: cache},
+                        )
+                        logits = out.logits[:, -1]
+                free = [slot for slot, row in enumerate(slot_row) if row < 0]
+                if waiting and (len(free) >= refill_at or not live):
+                    admitted = [waiting.popleft() for _ in range(min(len(free), len(waiting)))]
+                    slots = free[: len(admitted)]
+                    added, added_logits, added_attention, added_pos = prefill(admitted, 0)
+                    length, added_length = attention.shape[-1], added_attention.shape[-1]
+                    if added_length > length:  # room on the left for the longer prompts
+                        _pad_left(cache, added_length - length)
+                        attention = torch.cat([attention.new_zeros((len(slot_row), added_length - length)), attention], dim=-1)
+                        length = added_length
+                    index = torch.tensor(slots, device=device)
+                    _place(cache, added, index)
+                    attention[index] = torch.cat([attention.new_zeros((len(slots), length - added_length)), added_attention], dim=-1)
+                    last_pos = last_pos.clone()
+                    last_pos[index] = added_pos
+                    logits = logits.clone()
+                    logits[index] = added_logits.to(logits.dtype)
+                    for slot, row in zip(slots, admitted):
+                        slot_row[slot] = row
+                    live += slots
+                if queued:
+                    # Columns no running row attends (finished rows' prompts) are cut off the left.
+                    first = int(attention[torch.tensor(live, device=device)].any(0).long().argmax())
+                    if first:
+                        _drop_left(cache, first)
+                        attention = attention[:, first:]
     finally:
         model.train(was_training)
 
@@ -218,6 +272,10 @@ numbers as ``model(...)``, faster on a CPU: README, Performance); False: always 
 
 MIN_SHARED_PREFIX = 16
 """Prompts of a batch whose common prefix is at least this long prefill it once."""
+
+REFILL_FRACTION = 8
+"""With ``max_rows``, waiting prompts are prefilled once an eighth of the rows are free (a
+prefill of several prompts at once costs about as much as one), or when none is running."""
 
 
 def _common_prefix(prompts: Sequence[Sequence[int]]) -> int:
@@ -285,6 +343,26 @@ def _reserved_layer_class() -> type:
             self.keys, self.values = self._keys[..., :end, :], self._values[..., :end, :]
             return self.keys, self.values
 
+        def pad_left(self, n: int) -> None:
+            """Put ``n`` empty positions before the stored ones."""
+            shape = (*self._keys.shape[:-2], n + self.length + self.reserve, self._keys.shape[-1])
+            keys, values = self._keys.new_zeros(shape), self._values.new_zeros(shape)
+            keys[..., n : n + self.length, :], values[..., n : n + self.length, :] = self.keys, self.values
+            self._keys, self._values, self.length = keys, values, n + self.length
+            self.keys, self.values = self._keys[..., : self.length, :], self._values[..., : self.length, :]
+
+        def drop_left(self, n: int) -> None:
+            """Forget the first ``n`` positions (a view: nothing is copied)."""
+            self._keys, self._values, self.length = self._keys[..., n:, :], self._values[..., n:, :], self.length - n
+            self.keys, self.values = self._keys[..., : self.length, :], self._values[..., : self.length, :]
+
+        def place(self, rows: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> None:
+            """Overwrite the last positions of the batch rows ``rows`` with ``keys`` and ``values``
+            ``(len(rows), H, n, D)``: a newly prefilled prompt takes a finished row's place."""
+            n = keys.shape[-2]
+            self._keys[rows, :, self.length - n : self.length] = keys.to(self._keys.dtype)
+            self._values[rows, :, self.length - n : self.length] = values.to(self._values.dtype)
+
         def batch_select_indices(self, indices: torch.Tensor) -> None:
             if self.length:
                 self._keys, self._values = self._keys[indices], self._values[indices]
@@ -301,6 +379,22 @@ def _reserved_cache(reserve: int, dtype: torch.dtype | None = None) -> Any:
     cache = DynamicCache()
     cache.layer_class_to_replicate = functools.partial(_reserved_layer_class(), reserve, dtype)
     return cache
+
+
+def _pad_left(cache: Any, n: int) -> None:
+    for layer in cache.layers:
+        layer.pad_left(n)
+
+
+def _drop_left(cache: Any, n: int) -> None:
+    for layer in cache.layers:
+        layer.drop_left(n)
+
+
+def _place(cache: Any, added: Any, rows: torch.Tensor) -> None:
+    """Copy ``added``'s cache rows into ``cache``'s batch rows ``rows``, right-aligned."""
+    for layer, new in zip(cache.layers, added.layers):
+        layer.place(rows, new.keys, new.values)
 
 
 def _cache_keyword(model: Any) -> str:
