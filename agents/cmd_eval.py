@@ -74,7 +74,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_generation_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations per generation batch (default {DEFAULT_BATCH_SIZE})")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations decoded at once; a finished one is replaced by a waiting one (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--max-new-tokens", type=int, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS}, or the --mix config's)")
     p.add_argument("--response-prefix", help="text that opens every answer, e.g. '<think>\\n' (\\n: a newline; default: none, or the --mix config's)")
     p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")

@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", required=True, help="training config (YAML preset, see configs/)")
     p.add_argument("--eval-n", type=int, default=100, help="held-out problems per env in each evaluation (default 100)")
     p.add_argument("--eval-seed", type=int, default=0, help="seed of the held-out problem stream (default 0)")
-    p.add_argument("--eval-batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations per evaluation batch (default {DEFAULT_BATCH_SIZE})")
+    p.add_argument("--eval-batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations decoded at once in each evaluation (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. steps=20 cold_start.steps=10")
     p.set_defaults(func=cmd_run)

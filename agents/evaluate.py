@@ -163,7 +163,16 @@ def evaluate(
             # env (maybe an engine process), so they are played in waves of one batch.
             single = [e for e in everything if not e.multi_turn]
             status = bar.set_postfix_str
-            play(single, sampler, batch_size=batch_size, seed=batch_seed(seed, 0), on_done=lambda: bar.update(1), on_batch=status)
+            if getattr(sampler, "max_rows", None):
+                # A sampler that bounds its own rows refills them as completions end: all
+                # single-turn conversations go in one call, and it reports each as it ends.
+                sampler.on_finish = lambda _: bar.update(1)
+                try:
+                    play(single, sampler, batch_size=max(1, len(single)), seed=batch_seed(seed, 0), on_batch=status)
+                finally:
+                    sampler.on_finish = None
+            else:
+                play(single, sampler, batch_size=batch_size, seed=batch_seed(seed, 0), on_done=lambda: bar.update(1), on_batch=status)
             factories = {t.env_id: functools.partial(_make_env, t) for t in tasks}
             multi = [e for e in everything if e.multi_turn]
             for start in range(0, len(multi), batch_size):
@@ -202,26 +211,42 @@ def policy_sampler(
     top_p: float = 1.0,
     response_prefix: str = "",
     autocast_dtype: Any = None,
-) -> Sampler:
+    max_rows: int | None = None,
+) -> ModelSampler:
     """A :class:`Sampler` over a loaded policy, with batched KV-cache generation.
 
     ``response_prefix`` (a training config's, e.g. ``"<think>\\n"``) opens every assistant turn:
     it is appended to the prompt tokens and put back in front of the completion text, as in
-    training rollouts.
+    training rollouts. ``max_rows`` bounds the rows decoded at once (continuous batching,
+    :func:`thinkgym.agents.generation.generate_ids`): :func:`evaluate` then hands it every
+    single-turn conversation in one call.
     """
-    from thinkgym.agents.generation import encode_chat, generate_ids
+    return ModelSampler(model, tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                        response_prefix=response_prefix, autocast_dtype=autocast_dtype, max_rows=max_rows)
 
-    prefix = list(tokenizer(response_prefix, add_special_tokens=False)["input_ids"]) if response_prefix else []
 
-    def sample(conversations: Sequence[Messages], *, greedy: bool, seed: int) -> list[tuple[str, int]]:
-        prompts = [encode_chat(tokenizer, c) + prefix for c in conversations]
+class ModelSampler:
+    """The :class:`Sampler` of :func:`policy_sampler`. ``on_finish`` (set by :func:`evaluate`
+    for a progress bar) is called as each completion ends."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int, temperature: float, top_p: float, response_prefix: str,
+                 autocast_dtype: Any, max_rows: int | None) -> None:
+        self.model, self.tokenizer = model, tokenizer
+        self.max_new_tokens, self.temperature, self.top_p, self.autocast_dtype = max_new_tokens, temperature, top_p, autocast_dtype
+        self.response_prefix, self.max_rows = response_prefix, max_rows
+        self.prefix = list(tokenizer(response_prefix, add_special_tokens=False)["input_ids"]) if response_prefix else []
+        self.on_finish: Any = None
+
+    def __call__(self, conversations: Sequence[Messages], *, greedy: bool, seed: int) -> list[tuple[str, int]]:
+        from thinkgym.agents.generation import encode_chat, generate_ids
+
+        prompts = [encode_chat(self.tokenizer, c) + self.prefix for c in conversations]
         completions = generate_ids(
-            model, tokenizer, prompts, max_new_tokens=max_new_tokens, temperature=temperature,
-            top_p=top_p, greedy=greedy, seed=seed, autocast_dtype=autocast_dtype,
+            self.model, self.tokenizer, prompts, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+            top_p=self.top_p, greedy=greedy, seed=seed, autocast_dtype=self.autocast_dtype, max_rows=self.max_rows,
+            on_finish=self.on_finish,
         )
-        return [(response_prefix + c.text, c.num_tokens) for c in completions]
-
-    return sample
+        return [(self.response_prefix + c.text, c.num_tokens) for c in completions]
 
 
 @dataclass(frozen=True)
@@ -255,7 +280,7 @@ def run_eval(
     device, dtype = device_and_dtype(options.device, options.dtype)
     policy, tokenizer = load_policy(model, dtype=dtype, device=device)
     sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
-                             response_prefix=options.response_prefix)
+                             response_prefix=options.response_prefix, max_rows=options.batch_size)
     started = time.perf_counter()
     result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
                       batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)

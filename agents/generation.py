@@ -22,7 +22,7 @@ import collections
 import contextlib
 import functools
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,13 +114,15 @@ def generate_ids(
     seed: int | None = None,
     autocast_dtype: torch.dtype | None = None,
     max_rows: int | None = None,
+    on_finish: Callable[[int], None] | None = None,
 ) -> list[Completion]:
     """Sample one completion per prompt, given as token ids (no padding).
 
     ``max_rows`` bounds the rows decoded at once (continuous batching): the other prompts wait,
     and as rows finish, waiting prompts are prefilled and take their places in the batch and
     the cache, so that a long completion does not hold a batch of short ones back; only the
-    last rows run with a shrinking batch. ``None``: every prompt at once."""
+    last rows run with a shrinking batch. ``None``: every prompt at once. ``on_finish`` is called
+    with a prompt's index as its completion ends (a progress display)."""
     if max_new_tokens < 1:
         raise UserError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     if not greedy and temperature <= 0:
@@ -205,6 +207,8 @@ def generate_ids(
                     finished[row] = stop
                     if stop or len(new_tokens[row]) == max_new_tokens:
                         slot_row[slot] = -1
+                        if on_finish is not None:
+                            on_finish(row)
                 live = [slot for slot, row in enumerate(slot_row) if row >= 0]
                 if not live and not waiting:
                     break

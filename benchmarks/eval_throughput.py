@@ -6,19 +6,22 @@ config: 100 held-out problems of each env of ``configs/default.yaml``'s mix (300
 prefix, batches of 128, the device and dtype ``thinkgym eval`` picks (``auto``: bf16 weights on
 a CPU with AVX512-BF16/AMX).
 
-Two generation paths run on the same problems in one invocation, one after the other:
+Three generation paths run on the same problems in one invocation, one after the other:
 
 * ``plain``: what generation did before the fast paths: transformers' ``DynamicCache`` (the
-  cache concatenated anew at every token), every prompt prefilled whole;
-* ``fast``: the reserved KV cache (written in place), the prefill of the prefix all prompts
+  cache concatenated anew at every token), every prompt prefilled whole, fixed batches;
+* ``fixed``: the reserved KV cache (written in place), the prefill of the prefix all prompts
   share (the system prompt) done once, and for a plain Llama the decoding step over gathered
-  weights (see ``thinkgym.agents.generation`` and ``thinkgym.agents.fast_decode``).
+  weights (see ``thinkgym.agents.generation`` and ``thinkgym.agents.fast_decode``), in fixed
+  batches of 128 (a batch runs as long as its longest completion);
+* ``fast``: the same with continuous batching (what ``thinkgym eval`` does): at most 128 rows
+  decode at once, and a finished row's place goes to a waiting problem.
 
 Both should give the same accuracies (bf16 greedy completions may differ at near ties, counted); the JSON records problems per second, completion tokens
 per second, CPU seconds, the machine and its load average (other processes share the cores:
 compare the two paths of one run, not runs across machines).
 
-    python benchmarks/eval_throughput.py [--n 100] [--threads N] [--only fast|plain]
+    python benchmarks/eval_throughput.py [--n 100] [--threads N] [--only fast|fixed|plain]
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ MAX_NEW, BATCH = 96, 128
 
 
 def run(path: str, model: Any, tokenizer: Any, tasks: list[Any], n: int, prefix: str) -> dict[str, Any]:
-    """One greedy evaluation with generation's fast paths on (``fast``) or off (``plain``)."""
+    """One greedy evaluation with generation's fast paths on (``fast``: with continuous batching;
+    ``fixed``: without) or off (``plain``)."""
     from transformers import DynamicCache
 
     from thinkgym.agents import generation
@@ -54,7 +58,7 @@ def run(path: str, model: Any, tokenizer: Any, tasks: list[Any], n: int, prefix:
         generation.MIN_SHARED_PREFIX = 10**9
         generation.FAST_DECODE = False
     try:
-        sampler = policy_sampler(model, tokenizer, max_new_tokens=MAX_NEW, response_prefix=prefix)
+        sampler = policy_sampler(model, tokenizer, max_new_tokens=MAX_NEW, response_prefix=prefix, max_rows=BATCH if path == "fast" else None)
         load = os.getloadavg()[0]
         start, start_cpu = time.perf_counter(), time.process_time()
         result = evaluate(sampler, tasks, model_name="default", n=n, batch_size=BATCH, progress=False)
@@ -82,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100, help="held-out problems per env (default 100: 300 in all)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0: all cores, or 1 when the load average already fills them")
-    parser.add_argument("--only", choices=("fast", "plain"), help="measure one path only")
+    parser.add_argument("--only", choices=("fast", "fixed", "plain"), help="measure one path only")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     threads = args.threads or (1 if os.getloadavg()[0] >= cores else cores)
@@ -96,7 +100,7 @@ def main() -> None:
     tasks = tasks_from_config(config)
     device, dtype = device_and_dtype("auto", "auto")
     model, tokenizer = load_policy("default", dtype=dtype, device=device)
-    paths = [args.only] if args.only else ["plain", "fast"]
+    paths = [args.only] if args.only else ["plain", "fixed", "fast"]
     runs = {path: run(path, model, tokenizer, tasks, args.n, config.response_prefix) for path in paths}
     result: dict[str, Any] = {
         "setup": {
@@ -107,16 +111,18 @@ def main() -> None:
         **{path: {k: v for k, v in r.items() if k != "completions"} for path, r in runs.items()},
     }
     summary = {f"{p} problems/s": round(r["problems_per_s"], 2) for p, r in runs.items()}
-    if len(runs) == 2:
+    for base in ("plain", "fixed"):
+        if base not in runs or "fast" not in runs:
+            continue
         # bf16 results depend on how rows are batched (the shared prefix is one row): a greedy
         # completion may take another token at a near tie; the accuracies are what must agree.
-        same = sum(a != b for a, b in zip(runs["plain"]["completions"], runs["fast"]["completions"]))
-        result["completions_differing"] = same
-        result["same_accuracy"] = runs["plain"]["accuracy"] == runs["fast"]["accuracy"]
-        result["speedup_fast_over_plain"] = runs["fast"]["problems_per_s"] / runs["plain"]["problems_per_s"]
-        result["speedup_per_cpu_s"] = runs["fast"]["problems_per_cpu_s"] / runs["plain"]["problems_per_cpu_s"]
-        summary["speedup (wall, per CPU second)"] = f"{result['speedup_fast_over_plain']:.2f}, {result['speedup_per_cpu_s']:.2f}"
-        summary["differing completions / same accuracy"] = f"{same} of {len(runs['fast']['completions'])} / {result['same_accuracy']}"
+        same = sum(a != b for a, b in zip(runs[base]["completions"], runs["fast"]["completions"]))
+        result[f"completions_differing_from_{base}"] = same
+        result[f"same_accuracy_as_{base}"] = runs[base]["accuracy"] == runs["fast"]["accuracy"]
+        result[f"speedup_fast_over_{base}"] = runs["fast"]["problems_per_s"] / runs[base]["problems_per_s"]
+        result[f"speedup_over_{base}_per_cpu_s"] = runs["fast"]["problems_per_cpu_s"] / runs[base]["problems_per_cpu_s"]
+        summary[f"fast over {base} (wall, per CPU s)"] = f"{result[f'speedup_fast_over_{base}']:.2f}, {result[f'speedup_over_{base}_per_cpu_s']:.2f}"
+        summary[f"differing from {base} / same accuracy"] = f"{same} of {len(runs['fast']['completions'])} / {result[f'same_accuracy_as_{base}']}"
     loads = [r[k] for r in runs.values() for k in ("load_average_before", "load_average_after")]
     summary["machine"] = f"{result['setup']['machine']}, {threads} torch thread(s), load average {min(loads):.1f}-{max(loads):.1f}"
     result["summary"] = summary

@@ -110,3 +110,32 @@ def test_bounded_rows_refuse_a_bad_bound(tiny_model_dir):
     model, tokenizer = load_policy(str(tiny_model_dir))
     with pytest.raises(UserError, match="max_rows"):
         generation.generate_ids(model, tokenizer, [[1, 2]], max_new_tokens=2, max_rows=0)
+
+
+def test_evaluation_with_bounded_rows_gives_the_same_report(tiny_model_dir):
+    """``evaluate`` hands a sampler with ``max_rows`` every single-turn conversation at once
+    (greedy and sampled apart) and counts each completion as it ends; the records are those of
+    batches of the same size without refills."""
+    from thinkgym.agents.evaluate import EvalTask, evaluate, policy_sampler
+
+    model, tokenizer = load_policy(str(tiny_model_dir))
+    tasks = [EvalTask("thinkgym/Arithmetic-v0", (1,)), EvalTask("thinkgym/Syllogism-v0", (1,))]
+    reports, calls = [], []
+    for rows in (None, 3):
+        sampler = policy_sampler(model, tokenizer, max_new_tokens=6, response_prefix="<think>\n", max_rows=rows)
+        real = sampler.__call__
+
+        def counting(conversations, *, greedy, seed, real=real, sampler=sampler):
+            calls.append((sampler.max_rows, len(conversations), sampler.on_finish is not None))
+            return real(conversations, greedy=greedy, seed=seed)
+
+        sampler.__class__ = type("Counting", (type(sampler),), {"__call__": lambda self, c, **kw: counting(c, **kw)})
+        reports.append(evaluate(sampler, tasks, model_name="tiny", n=4, samples=2, seed=0, batch_size=3, progress=False))
+        assert sampler.on_finish is None
+    plain, bounded = reports
+    greedy = [r for r in plain.records if r["kind"] == "greedy"]
+    assert [r for r in bounded.records if r["kind"] == "greedy"] == greedy and len(greedy) == 8
+    assert bounded.results["tasks"].keys() == plain.results["tasks"].keys()
+    unbounded = [n for rows, n, _ in calls if rows is None]
+    assert max(unbounded) == 3 and sum(unbounded) == 24  # batches of 3
+    assert sorted(n for rows, n, hooked in calls if rows == 3 and hooked) == [8, 16]  # greedy, sampled
