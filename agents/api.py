@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thinkgym.agents.episodes import Episode, Reply
+from thinkgym.agents.episodes import Episode, Reply, check_stop_strings, first_stop
 from thinkgym.errors import UserError
 
 CACHE_FILE = "api_cache.jsonl"
@@ -166,6 +166,7 @@ class ApiPolicy:
         temperature: float = 1.0,
         top_p: float = 1.0,
         response_prefix: str = "",
+        stop_strings: Sequence[str] = (),
         cache: ResponseCache | None = None,
         client: Any = None,
     ) -> None:
@@ -179,6 +180,7 @@ class ApiPolicy:
         self.max_new_tokens = max_new_tokens
         self.temperature, self.top_p = temperature, top_p
         self.response_prefix = response_prefix
+        self.stop_strings = check_stop_strings(stop_strings)
         self.cache = cache if cache is not None else ResponseCache(None)
         self.usage: dict[str, dict[str, int]] = defaultdict(lambda: {"requests": 0, "cached": 0, "prompt_tokens": 0, "completion_tokens": 0})
         self._loop = asyncio.new_event_loop()
@@ -252,7 +254,10 @@ class ApiPolicy:
             usage["requests"] += 1
             usage["prompt_tokens"] += entry["prompt_tokens"]
             usage["completion_tokens"] += entry["completion_tokens"]
-            return Reply(self.response_prefix + entry["text"], entry["completion_tokens"], truncated=entry["finish_reason"] == "length")
+            text, found = entry["text"], first_stop(entry["text"], self.stop_strings)
+            if found is not None:  # cut here, not by the server's `stop`, which drops the stop string itself
+                return Reply(self.response_prefix + text[: found[0]], entry["completion_tokens"], stop_string=found[1])
+            return Reply(self.response_prefix + text, entry["completion_tokens"], truncated=entry["finish_reason"] == "length")
 
         tasks = [asyncio.ensure_future(one(e)) for e in episodes]
         try:

@@ -77,6 +77,7 @@ def add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"conversations decoded at once; a finished one is replaced by a waiting one (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--max-new-tokens", type=int, help=f"per turn (default {DEFAULT_MAX_NEW_TOKENS}, or the --mix config's)")
     p.add_argument("--response-prefix", help="text that opens every answer, e.g. '<think>\\n' (\\n: a newline; default: none, or the --mix config's)")
+    p.add_argument("--stop", action="append", metavar="TEXT", help="end each answer at the first TEXT, kept in the answer, e.g. '</answer>' (repeatable; default: none, or the --mix config's stop_strings)")
     p.add_argument("--temperature", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="for the K samples (default 1.0)")
     p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
@@ -100,8 +101,11 @@ def generation_options(args: argparse.Namespace) -> GenerationOptions:
         if value < 1:
             raise CLIError(f"--{name} must be >= 1, got {value}")
     prefix = (args.response_prefix or "").replace("\\n", "\n")  # '<think>\n' typed in a shell
+    stops = tuple(stop.replace("\\n", "\n") for stop in args.stop or ())
+    if any(not stop for stop in stops):
+        raise CLIError("--stop needs non-empty text")
     return GenerationOptions(max_new_tokens, prefix, args.temperature, args.top_p, args.batch_size, args.device,
-                             args.dtype, not args.no_progress)
+                             args.dtype, not args.no_progress, stops)
 
 
 def default_out(model_name: str) -> Path:
@@ -128,6 +132,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             options = replace(options, response_prefix=config.response_prefix)
         if args.max_new_tokens is None:
             options = replace(options, max_new_tokens=config.max_new_tokens)
+        if args.stop is None:
+            options = replace(options, stop_strings=tuple(config.stop_strings))
     else:
         tasks = tasks_for(args.envs, difficulty or 1)
     out = Path(args.out) if args.out else default_out(args.model)

@@ -113,7 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         check_explainable(config.mix)
     tasks = tasks_from_config(config)
-    options = GenerationOptions(max_new_tokens=config.max_new_tokens, response_prefix=config.response_prefix, batch_size=args.eval_batch_size,
+    options = GenerationOptions(max_new_tokens=config.max_new_tokens, response_prefix=config.response_prefix, stop_strings=tuple(config.stop_strings),
+                                batch_size=args.eval_batch_size,
                                 dtype="auto" if config.bf16 else "fp32", progress=not args.no_progress)
     evaluation = dict(tasks=tasks, n=args.eval_n, samples=1, seed=args.eval_seed, options=options, system_prompt=config.system_prompt)
     count = 4 if sft is not None else 3

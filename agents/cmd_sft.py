@@ -99,7 +99,8 @@ def load_sampler(model_name: str, config, args: argparse.Namespace):  # noqa: AN
     model, tokenizer = load_policy(model_name)
     max_new = args.max_new_tokens or config.max_new_tokens
     autocast = torch.bfloat16 if config.bf16 else None
-    return policy_sampler(model, tokenizer, max_new_tokens=max_new, temperature=args.temperature, response_prefix=config.response_prefix, autocast_dtype=autocast)
+    return policy_sampler(model, tokenizer, max_new_tokens=max_new, temperature=args.temperature, response_prefix=config.response_prefix, autocast_dtype=autocast,
+                          stop_strings=config.stop_strings)
 
 
 def cmd_sample_correct(args: argparse.Namespace) -> int:

@@ -61,6 +61,9 @@ class TrainConfig:
     """Most tokens per completion (per turn for multi-turn envs)."""
     max_turns: int = 4
     """Most model turns per episode of a multi-turn env."""
+    stop_strings: list[str] = field(default_factory=list)
+    """A completion (a turn) ends at the first of these, e.g. ``["</answer>"]``: text after the
+    answer block is never sampled, trained or scored. Evaluations of a run use the same."""
     temperature: float = 1.0
     """Sampling temperature."""
     top_p: float = 1.0
@@ -250,6 +253,7 @@ def validate(config: TrainConfig) -> list[str]:
         (config.prompts_per_step >= 1, f"prompts_per_step must be >= 1, got {config.prompts_per_step}"),
         (config.max_new_tokens >= 1, f"max_new_tokens must be >= 1, got {config.max_new_tokens}"),
         (config.max_turns >= 1, f"max_turns must be >= 1, got {config.max_turns}"),
+        (all(isinstance(s, str) and s for s in config.stop_strings), f"stop_strings must be non-empty strings, got {config.stop_strings!r}"),
         (config.temperature > 0, f"temperature must be > 0, got {config.temperature}"),
         (0 < config.top_p <= 1, f"top_p must be in (0, 1], got {config.top_p}"),
         (config.max_refill_rounds >= 0, f"max_refill_rounds must be >= 0, got {config.max_refill_rounds}"),

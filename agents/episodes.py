@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from thinkgym.errors import UserError
 from thinkgym.splits import ProblemRef
 
 Messages = list[dict[str, str]]
@@ -36,6 +37,30 @@ class Reply:
     num_tokens: int
     truncated: bool = False
     """True when the token budget ran out before a stop token."""
+    stop_string: str | None = None
+    """The stop string that ended the turn (``text`` ends with it), if one did."""
+
+
+def first_stop(text: str, stop_strings: Sequence[str]) -> tuple[int, str] | None:
+    """Where ``text`` should end for ``stop_strings``: ``(end, stop)`` with ``text[:end]`` ending
+    at the earliest-ending occurrence of ``stop``, or None when none occurs."""
+    best: tuple[int, str] | None = None
+    for stop in stop_strings:
+        at = text.find(stop)
+        if at != -1 and (best is None or at + len(stop) < best[0]):
+            best = (at + len(stop), stop)
+    return best
+
+
+def check_stop_strings(stop_strings: Sequence[str]) -> tuple[str, ...]:
+    """``stop_strings`` as a tuple, or a :class:`UserError` for an empty or non-text one."""
+    if isinstance(stop_strings, str):
+        raise UserError(f"stop strings must be a list of strings, got the string {stop_strings!r}")
+    stops = tuple(stop_strings)
+    for stop in stops:
+        if not isinstance(stop, str) or not stop:
+            raise UserError(f"a stop string must be non-empty text, got {stop!r}")
+    return stops
 
 
 class Sampler(Protocol):

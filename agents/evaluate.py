@@ -26,7 +26,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 import thinkgym
-from thinkgym.agents.episodes import Episode, Messages, Policy, Sampler, batch_seed, play
+from thinkgym.agents.episodes import Episode, Messages, Policy, Sampler, batch_seed, check_stop_strings, play
 from thinkgym.agents.metrics import summarize
 from thinkgym.errors import UserError
 from thinkgym.prompts import R1_SYSTEM_PROMPT, build_messages
@@ -212,6 +212,7 @@ def policy_sampler(
     response_prefix: str = "",
     autocast_dtype: Any = None,
     max_rows: int | None = None,
+    stop_strings: Sequence[str] = (),
 ) -> ModelSampler:
     """A :class:`Sampler` over a loaded policy, with batched KV-cache generation.
 
@@ -219,10 +220,11 @@ def policy_sampler(
     it is appended to the prompt tokens and put back in front of the completion text, as in
     training rollouts. ``max_rows`` bounds the rows decoded at once (continuous batching,
     :func:`thinkgym.agents.generation.generate_ids`): :func:`evaluate` then hands it every
-    single-turn conversation in one call.
+    single-turn conversation in one call. ``stop_strings`` end a completion at the first of them
+    (a training config's, e.g. ``["</answer>"]``), as in training rollouts.
     """
     return ModelSampler(model, tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                        response_prefix=response_prefix, autocast_dtype=autocast_dtype, max_rows=max_rows)
+                        response_prefix=response_prefix, autocast_dtype=autocast_dtype, max_rows=max_rows, stop_strings=stop_strings)
 
 
 class ModelSampler:
@@ -230,8 +232,9 @@ class ModelSampler:
     for a progress bar) is called as each completion ends."""
 
     def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int, temperature: float, top_p: float, response_prefix: str,
-                 autocast_dtype: Any, max_rows: int | None) -> None:
+                 autocast_dtype: Any, max_rows: int | None, stop_strings: Sequence[str] = ()) -> None:
         self.model, self.tokenizer = model, tokenizer
+        self.stop_strings = check_stop_strings(stop_strings)
         self.max_new_tokens, self.temperature, self.top_p, self.autocast_dtype = max_new_tokens, temperature, top_p, autocast_dtype
         self.response_prefix, self.max_rows = response_prefix, max_rows
         self.prefix = list(tokenizer(response_prefix, add_special_tokens=False)["input_ids"]) if response_prefix else []
@@ -244,7 +247,7 @@ class ModelSampler:
         completions = generate_ids(
             self.model, self.tokenizer, prompts, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
             top_p=self.top_p, greedy=greedy, seed=seed, autocast_dtype=self.autocast_dtype, max_rows=self.max_rows,
-            on_finish=self.on_finish,
+            on_finish=self.on_finish, stop_strings=self.stop_strings,
         )
         return [(self.response_prefix + c.text, c.num_tokens) for c in completions]
 
@@ -261,6 +264,7 @@ class GenerationOptions:
     device: str = "auto"
     dtype: str = "auto"
     progress: bool = True
+    stop_strings: tuple[str, ...] = ()
 
 
 def display_name(model: str) -> str:
@@ -280,7 +284,7 @@ def run_eval(
     device, dtype = device_and_dtype(options.device, options.dtype)
     policy, tokenizer = load_policy(model, dtype=dtype, device=device)
     sampler = policy_sampler(policy, tokenizer, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
-                             response_prefix=options.response_prefix, max_rows=options.batch_size)
+                             response_prefix=options.response_prefix, max_rows=options.batch_size, stop_strings=options.stop_strings)
     started = time.perf_counter()
     result = evaluate(sampler, tasks, model_name=display_name(model), n=n, samples=samples, seed=seed,
                       batch_size=options.batch_size, system_prompt=system_prompt, progress=options.progress)
@@ -317,7 +321,7 @@ def run_api_eval(
     if cache_path.exists() and not resume:
         raise ApiError(f"{out} already holds {CACHE_FILE} from an earlier evaluation: pass --resume to continue it, or choose another --out")
     policy = ApiPolicy(api, max_new_tokens=options.max_new_tokens, temperature=options.temperature, top_p=options.top_p,
-                       response_prefix=options.response_prefix, cache=ResponseCache(cache_path), client=client)
+                       response_prefix=options.response_prefix, stop_strings=options.stop_strings, cache=ResponseCache(cache_path), client=client)
     try:
         if not policy.cache.entries:
             policy.check(build_messages("Reply with OK.", system_prompt))

@@ -4,7 +4,8 @@
 ``{"role", "content"}`` messages) with the tokenizer's chat template, left-pads the batch, runs
 one prefill and then one forward per new token over the rows that are still running (for a
 plain Llama, :mod:`thinkgym.agents.fast_decode`'s step over gathered weights): a row
-stops at the first stop token (the tokenizer's EOS and the model's generation-config EOS ids)
+stops at the first stop token (the tokenizer's EOS and the model's generation-config EOS ids),
+or at the first of the caller's stop strings (``"</answer>"``: nothing after the answer is read),
 and is removed from the batch and the cache, so finished sequences cost nothing. Identical
 prompts (a GRPO group's G copies) are prefilled once and share their cache rows, and a prefix
 common to all prompts (an evaluation batch's system prompt) is prefilled once for all of them.
@@ -22,12 +23,14 @@ import collections
 import contextlib
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from thinkgym.agents.episodes import check_stop_strings, first_stop
 from thinkgym.agents.fast_decode import llama_step
 from thinkgym.errors import UserError
 
@@ -45,7 +48,11 @@ class Completion:
     prompt_ids: list[int]
     completion_ids: list[int]
     truncated: bool
-    """True when ``max_new_tokens`` ran out before a stop token."""
+    """True when ``max_new_tokens`` ran out before a stop token or stop string."""
+    stop_string: str | None = None
+    """The stop string that ended the completion: ``text`` ends with it (anything its last token
+    carried past it is cut from ``text``, not from ``completion_ids``); None when a stop token
+    or the budget ended it."""
 
     @property
     def num_tokens(self) -> int:
@@ -81,6 +88,7 @@ def generate(
     greedy: bool = False,
     seed: int | None = None,
     autocast_dtype: torch.dtype | None = None,
+    stop_strings: Sequence[str] = (),
 ) -> list[Completion]:
     """Sample one completion per chat in ``messages_batch`` (see the module docstring).
 
@@ -98,6 +106,7 @@ def generate(
         greedy=greedy,
         seed=seed,
         autocast_dtype=autocast_dtype,
+        stop_strings=stop_strings,
     )
 
 
@@ -115,6 +124,7 @@ def generate_ids(
     autocast_dtype: torch.dtype | None = None,
     max_rows: int | None = None,
     on_finish: Callable[[int], None] | None = None,
+    stop_strings: Sequence[str] = (),
 ) -> list[Completion]:
     """Sample one completion per prompt, given as token ids (no padding).
 
@@ -122,7 +132,9 @@ def generate_ids(
     and as rows finish, waiting prompts are prefilled and take their places in the batch and
     the cache, so that a long completion does not hold a batch of short ones back; only the
     last rows run with a shrinking batch. ``None``: every prompt at once. ``on_finish`` is called
-    with a prompt's index as its completion ends (a progress display)."""
+    with a prompt's index as its completion ends (a progress display). ``stop_strings`` (e.g.
+    ``["</answer>"]``) also end a row, as soon as its decoded text contains one of them (see
+    :attr:`Completion.stop_string`); only rows whose new token can complete one are decoded."""
     if max_new_tokens < 1:
         raise UserError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     if not greedy and temperature <= 0:
@@ -131,6 +143,7 @@ def generate_ids(
         raise UserError(f"top_p must be in (0, 1], got {top_p}")
     if max_rows is not None and max_rows < 1:
         raise UserError(f"max_rows must be >= 1, got {max_rows}")
+    stop_strings = check_stop_strings(stop_strings)
     if not prompt_ids:
         return []
     if any(len(p) == 0 for p in prompt_ids):
@@ -181,6 +194,8 @@ def generate_ids(
 
     new_tokens: list[list[int]] = [[] for _ in range(batch)]
     finished = [False] * batch
+    cut: dict[int, tuple[str, str]] = {}  # row -> (text up to its stop string, the stop string)
+    watch = _completing_tokens(tokenizer, stop_strings, device) if stop_strings else None
     was_training = model.training
     model.eval()
     step_fn = llama_step(model, cache_dtype) if FAST_DECODE else None
@@ -200,10 +215,20 @@ def generate_ids(
             while True:
                 token = _sample(logits.float(), temperature, top_p, greedy, generator)  # (A,)
                 done = torch.isin(token, stops)
+                if watch is not None:  # rows whose new token may complete a stop string
+                    could = token >= len(watch)
+                    could |= watch[token.clamp(max=len(watch) - 1)]
+                    candidates = could.tolist()
                 for slot, (row, tok, stop) in enumerate(zip(slot_row, token.tolist(), done.tolist())):
                     if row < 0:
                         continue
                     new_tokens[row].append(tok)
+                    if watch is not None and not stop and candidates[slot]:
+                        text = tokenizer.decode(new_tokens[row], skip_special_tokens=True)
+                        found = first_stop(text, stop_strings)
+                        if found is not None:
+                            cut[row] = (text[: found[0]], found[1])
+                            stop = True
                     finished[row] = stop
                     if stop or len(new_tokens[row]) == max_new_tokens:
                         slot_row[slot] = -1
@@ -264,10 +289,35 @@ def generate_ids(
     completions = []
     for row in range(batch):
         ids = new_tokens[row]
-        text_ids = ids[:-1] if finished[row] else ids
-        text = tokenizer.decode(text_ids, skip_special_tokens=True)
-        completions.append(Completion(text, list(prompt_ids[row]), ids, truncated=not finished[row]))
+        if row in cut:
+            text, stop_string = cut[row]
+        else:
+            text_ids = ids[:-1] if finished[row] else ids
+            text, stop_string = tokenizer.decode(text_ids, skip_special_tokens=True), None
+        completions.append(Completion(text, list(prompt_ids[row]), ids, truncated=not finished[row], stop_string=stop_string))
     return completions
+
+
+_COMPLETING: "weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], torch.Tensor]]" = weakref.WeakKeyDictionary()
+
+
+def _completing_tokens(tokenizer: Any, stop_strings: tuple[str, ...], device: torch.device) -> torch.Tensor:
+    """A boolean mask over the tokenizer's ids: the tokens that can complete one of
+    ``stop_strings``, i.e. whose text holds a stop string's last character (or a replacement
+    character: a token that is part of a multi-byte character decodes alone to one). Computed
+    once per tokenizer and set of stop strings (about a second for a 49k vocabulary)."""
+    key = tuple(sorted(set(stop_strings)))
+    try:
+        per_tokenizer = _COMPLETING.setdefault(tokenizer, {})
+    except TypeError:  # not weak-referenceable: no cache
+        per_tokenizer = {}
+    if key not in per_tokenizer:
+        last = {stop[-1] for stop in key}
+        if any(ord(ch) > 127 for ch in last):
+            last.add("\ufffd")
+        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        per_tokenizer[key] = torch.tensor([any(ch in text for ch in last) for text in texts], dtype=torch.bool)
+    return per_tokenizer[key].to(device)
 
 
 FAST_DECODE = True

@@ -228,7 +228,8 @@ def _rejection(recipe: RecipeConfig, progress: bool) -> dict[str, Any]:
     grpo = recipe.grpo_config()
     model, tokenizer = load_policy(recipe._input_of("rejection"))
     sampler = policy_sampler(model, tokenizer, max_new_tokens=grpo.max_new_tokens, temperature=grpo.temperature,
-                             response_prefix=recipe.response_prefix, autocast_dtype=torch.bfloat16 if grpo.bf16 else None)
+                             response_prefix=recipe.response_prefix, autocast_dtype=torch.bfloat16 if grpo.bf16 else None,
+                             stop_strings=grpo.stop_strings)
     problems = train_problems(recipe.mix, recipe.rejection_problems, recipe.seed, stream=1_000_003)
     scored = sample_and_verify(sampler, problems, k=recipe.rejection_k, system_prompt=grpo.system_prompt, batch_size=recipe.eval_batch_size, seed=recipe.seed)
     examples = correct_examples(scored, shortest=recipe.rejection_shortest)
@@ -248,6 +249,7 @@ def _evaluate(recipe: RecipeConfig, model: str, out: Path, progress: bool) -> di
 
     grpo = recipe.grpo_config()
     tasks = [EvalTask(spec.id, (spec.difficulty,), dict(spec.kwargs)) for spec in recipe.mix]
-    options = GenerationOptions(max_new_tokens=recipe.eval_max_new_tokens or grpo.max_new_tokens, response_prefix=recipe.response_prefix, batch_size=recipe.eval_batch_size, progress=progress)
+    options = GenerationOptions(max_new_tokens=recipe.eval_max_new_tokens or grpo.max_new_tokens, response_prefix=recipe.response_prefix, batch_size=recipe.eval_batch_size, progress=progress,
+                                stop_strings=tuple(grpo.stop_strings))
     paths = run_eval(model, tasks, n=recipe.eval_n, samples=1, seed=recipe.eval_seed, out=out, options=options, system_prompt=grpo.system_prompt)
     return json.loads(Path(paths["results"]).read_text())

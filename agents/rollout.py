@@ -110,14 +110,16 @@ class TokenPolicy:
         completions = generate_ids(
             self.model, self.tokenizer, [e.token_ids for e in episodes], max_new_tokens=config.max_new_tokens,
             temperature=config.temperature, top_p=config.top_p, greedy=greedy, seed=seed, autocast_dtype=self.autocast,
+            stop_strings=config.stop_strings,
         )
         for episode, completion in zip(episodes, completions):
             episode.token_ids += completion.completion_ids
             episode.mask += [1] * completion.num_tokens
-        return [Reply(config.response_prefix + c.text, c.num_tokens, c.truncated) for c in completions]
+        return [Reply(config.response_prefix + c.text, c.num_tokens, c.truncated, c.stop_string) for c in completions]
 
     def observe(self, episode: Episode, reply: Reply, observation: str) -> None:
-        env_ids = continuation_ids(self.tokenizer, episode.messages, reply.text, observation, not reply.truncated, self.eos_text)
+        ended = not reply.truncated and reply.stop_string is None  # the model's own stop token ended the turn
+        env_ids = continuation_ids(self.tokenizer, episode.messages, reply.text, observation, ended, self.eos_text)
         env_ids += self.prefix
         episode.token_ids += env_ids
         episode.mask += [0] * len(env_ids)
