@@ -5,7 +5,8 @@ G completions per problem (multi-turn envs: several turns, env text masked), sco
 (correctness + weighted format reward + optional over-length penalty), drop groups whose
 rewards are all equal and refill them with new problems (up to ``max_refill_rounds`` extra
 rounds), compute group advantages, then take one optimizer step made of ``mu`` passes over
-micro-batches with gradient accumulation. Gradients are all-reduced by accelerate (DDP); the
+micro-batches of the groups with signal, with gradient accumulation (groups left without signal
+have zero advantages: they are not run, and the loss keeps the whole batch's normalisation). Gradients are all-reduced by accelerate (DDP); the
 main process logs and checkpoints. Set-up, the optimizer step (with its skip of non-finite
 updates), stop signals, checkpoints and resume are the run skeleton shared with SFT
 (:mod:`thinkgym.agents.run`); this file is the GRPO loop only.
@@ -83,16 +84,20 @@ def grpo_loop(config: TrainConfig, run: Run, curriculum: Curriculum, logger: Run
         # -- advantages -----------------------------------------------------------------------------
         rewards = torch.tensor([e.reward for e in batch], dtype=torch.float32)
         advantages = group_advantages(rewards, config.group_size, config.advantage_scale)  # (B,)
+        # Groups without signal (all rewards equal: advantages 0, so no policy gradient) trail the
+        # batch; they are not run through the reference or the policy, and the loss stays
+        # normalised by the whole batch, so the policy-gradient step is the one with them in it.
+        trained = batch[: trained_sequences(config, rollout, accelerator)]
 
         # -- optimisation: mu passes over micro-batches -------------------------------------------------
         # One process: each group's prompt is computed once (agents/logprobs.py), so micro-batches
         # keep groups together; under DDP (one forward per backward), padded full sequences.
         share_prefix = accelerator.num_processes == 1
         size = (lambda i: (i // config.group_size, len(batch[i].token_ids))) if share_prefix else (lambda i: len(batch[i].token_ids))
-        order = sorted(range(len(batch)), key=size)  # similar lengths pad less
+        order = sorted(range(len(trained)), key=size)  # similar lengths pad less
         chunks = [order[i : i + config.micro_batch_size] for i in range(0, len(order), config.micro_batch_size)]
         micro = [prepare_micro_batch([batch[i] for i in chunk], advantages[chunk], tokenizer, share_prefix) for chunk in chunks]
-        batch_tokens = int(sum(float(m["mask"].sum()) for m in micro))
+        batch_tokens = int(sum(float(m["mask"].sum()) for m in micro)) + sum(sum(e.mask) for e in batch[len(trained) :])
         t_reference = time.perf_counter()
         with torch.no_grad():
             for m in micro:
@@ -205,6 +210,16 @@ def collect_batch(
     # same number of sequences (DDP needs equal micro-batch counts).
     batch = [e for group in (kept + dropped)[: config.prompts_per_step] for e in group]
     return batch, {"groups": len(kept) + len(dropped), "dropped": len(dropped), "generated_tokens": generated_tokens}
+
+
+def trained_sequences(config: TrainConfig, rollout: dict[str, int], accelerator: Any) -> int:
+    """How many sequences of the batch (groups with signal first, see :func:`collect_batch`)
+    are trained: with dynamic sampling, the groups with signal, at least one group, and under
+    DDP the most any process has (every process runs the same number of micro-batches)."""
+    groups = config.prompts_per_step
+    if config.dynamic_sampling:
+        groups = max(1, max(gather([min(rollout["groups"] - rollout["dropped"], config.prompts_per_step)], accelerator)))
+    return groups * config.group_size
 
 
 def write_rank_summary(run_dir: Path, accelerator: Any, model: Any, steps: int) -> None:

@@ -129,6 +129,28 @@ def test_dynamic_sampling_drops_all_equal_groups(tmp_path, tiny_model_dir):
     assert any(e.env_id == "test/Constant-v0" for e in batch)
 
 
+@pytest.mark.parametrize("mu", [1, 2])
+def test_groups_without_signal_are_not_trained_and_the_step_is_unchanged(tmp_path, tiny_model_dir, mu):
+    """With dynamic sampling and no refills, the groups whose rewards are all equal are not run
+    through the policy (fewer trained positions), and the weights after the step are those of
+    training on every group (dynamic sampling off: the same rollouts, all groups trained), since
+    their advantages are 0 (beta 0: no KL term either)."""
+    mix = [{"id": "test/Constant-v0"}, {"id": "test/Parity-v0"}]
+    fields = dict(steps=1, prompts_per_step=4, max_refill_rounds=0, beta=0.0, mu=mu, format_weight=0.0, checkpoint_every=1, bf16=False)
+    skipping = train(make_config(tmp_path / "skip", tiny_model_dir, mix, **fields))
+    every = train(make_config(tmp_path / "all", tiny_model_dir, mix, dynamic_sampling=False, **fields))
+    (skip_row,), (all_row,) = ([json.loads(line) for line in (d / "log.jsonl").read_text().splitlines()] for d in (skipping, every))
+    assert skip_row["dropped_fraction"] > 0 and all_row["dropped_fraction"] == 0
+    assert skip_row["train_positions"] < all_row["train_positions"]
+    assert skip_row["reward"] == all_row["reward"]  # the same rollouts
+    assert skip_row["grad_norm"] == pytest.approx(all_row["grad_norm"], rel=1e-4)  # the same gradient, the same scale
+    a, b = model_tensors(skipping), model_tensors(every)
+    initial = load_file(str(tiny_model_dir / "model.safetensors"))
+    assert any(not torch.equal(a[k], initial[k]) for k in a)  # the step did something
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6)
+
+
 def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, tiny_model_dir, monkeypatch):
     mix = [{"id": "test/Parity-v0"}, {"id": "test/Echo-v0", "weight": 0.5}]
     fields = dict(steps=3, max_new_tokens=8, checkpoint_every=1, keep_checkpoints=1, mu=2, lr_schedule="cosine", warmup_steps=1, curriculum=True, curriculum_window=4)
