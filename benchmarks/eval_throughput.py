@@ -1,7 +1,7 @@
 """Evaluation throughput: held-out problems per second of greedy evaluation of the default model.
 
 The problems are what ``thinkgym run`` evaluates before and after training with the default
-config: 100 held-out problems of each env of ``configs/default.yaml``'s mix (300 in all, split
+config: 100 held-out problems of each env of ``configs/default.yaml``'s mix (400 in all for its four envs, split
 ``eval``, seed 0), one greedy completion each, at most 96 new tokens, the ``<think>`` response
 prefix, batches of 128, the device and dtype ``thinkgym eval`` picks (``auto``: bf16 weights on
 a CPU with AVX512-BF16/AMX).
@@ -84,7 +84,7 @@ def run(path: str, model: Any, tokenizer: Any, tasks: list[Any], n: int, prefix:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=100, help="held-out problems per env (default 100: 300 in all)")
+    parser.add_argument("--n", type=int, default=100, help="held-out problems per env (default 100 per env: 400 for the default mix)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0: all cores, or 1 when the load average already fills them")
     parser.add_argument("--only", choices=("fast", "fixed", "plain"), help="measure one path only")
     args = parser.parse_args()
