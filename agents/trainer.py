@@ -6,10 +6,10 @@ G completions per problem (multi-turn envs: several turns, env text masked), sco
 rewards are all equal and refill them with new problems (up to ``max_refill_rounds`` extra
 rounds), compute group advantages, then take one optimizer step made of ``mu`` passes over
 micro-batches of the groups with signal, with gradient accumulation (groups left without signal
-have zero advantages: they are not run, and the loss keeps the whole batch's normalisation). Gradients are all-reduced by accelerate (DDP); the
-main process logs and checkpoints. Set-up, the optimizer step (with its skip of non-finite
-updates), stop signals, checkpoints and resume are the run skeleton shared with SFT
-(:mod:`thinkgym.agents.run`); this file is the GRPO loop only.
+have zero advantages: they are not run, and the loss keeps the whole batch's normalisation).
+Gradients are all-reduced by accelerate (DDP); the main process logs and checkpoints. Set-up,
+the optimizer step (with its skip of non-finite updates), stop signals, checkpoints and resume
+are the run skeleton shared with SFT (:mod:`thinkgym.agents.run`); this file is the GRPO loop only.
 
 Departures from the paper's GRPO, all configurable: the format reward is a weighted shaping
 term; with ``mu = 1`` the old log-probs are the detached current ones (no second forward); the
@@ -206,8 +206,8 @@ def collect_batch(
             rewards = [e.reward for e in group]
             no_signal = config.dynamic_sampling and max(rewards) - min(rewards) < 1e-9
             (dropped if no_signal else kept).append(group)
-    # Groups without signal fill the batch when refills run out: every process then trains on the
-    # same number of sequences (DDP needs equal micro-batch counts).
+    # Groups without signal fill the batch when refills run out (logged with the rest; only as many
+    # are trained as DDP needs for equal micro-batch counts: see trained_sequences).
     batch = [e for group in (kept + dropped)[: config.prompts_per_step] for e in group]
     return batch, {"groups": len(kept) + len(dropped), "dropped": len(dropped), "generated_tokens": generated_tokens}
 
