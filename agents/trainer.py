@@ -12,7 +12,7 @@ the optimizer step (with its skip of non-finite updates), stop signals, checkpoi
 are the run skeleton shared with SFT (:mod:`thinkgym.agents.run`); this file is the GRPO loop only.
 
 Departures from the paper's GRPO, all configurable: the format reward is a weighted shaping
-term; with ``mu = 1`` the old log-probs are the detached current ones (no second forward); the
+term; the old log-probs are the first pass's own, detached (no forward of their own); the
 reference forward is skipped when ``beta = 0`` or ``divergence = none``; with LoRA the reference
 is the base model with adapters disabled; forwards run under bf16 autocast, compute logits only
 for completion tokens, and (on one process) run each group's shared prompt once.
@@ -99,13 +99,10 @@ def grpo_loop(config: TrainConfig, run: Run, curriculum: Curriculum, logger: Run
         micro = [prepare_micro_batch([batch[i] for i in chunk], advantages[chunk], tokenizer, share_prefix) for chunk in chunks]
         batch_tokens = int(sum(float(m["mask"].sum()) for m in micro)) + sum(sum(e.mask) for e in batch[len(trained) :])
         t_reference = time.perf_counter()
-        with torch.no_grad():
-            for m in micro:
-                if needs_reference:
-                    with unwrapped.disable_adapter() if config.lora else contextlib.nullcontext():
-                        m["ref_logps"], _ = token_logps(run.reference or unwrapped, m, autocast)
-                if config.mu > 1:
-                    m["old_logps"], _ = token_logps(model, m, autocast)
+        if needs_reference:
+            with torch.no_grad(), unwrapped.disable_adapter() if config.lora else contextlib.nullcontext():
+                for m in micro:
+                    m["ref_logps"], _ = token_logps(run.reference or unwrapped, m, autocast)
         t_train, cpu_train = time.perf_counter(), time.process_time()
         t_reference = t_train - t_reference
         stats: dict[str, list[float]] = defaultdict(list)
@@ -117,7 +114,11 @@ def grpo_loop(config: TrainConfig, run: Run, curriculum: Curriculum, logger: Run
                 sync = index == len(micro) - 1
                 with contextlib.nullcontext() if sync else accelerator.no_sync(model):
                     logps, entropy = token_logps(model, m, autocast, with_entropy=epoch == 0)
-                    old = m["old_logps"] if config.mu > 1 else logps.detach()
+                    # The first pass runs the weights that sampled the batch, so its log-probs are
+                    # the old policy's (ratio 1); later passes reuse them instead of a forward of their own.
+                    if epoch == 0:
+                        m["old_logps"] = logps.detach()
+                    old = m["old_logps"]
                     loss, loss_stats = grpo_loss(
                         logps,
                         old,
@@ -167,7 +168,7 @@ def grpo_loop(config: TrainConfig, run: Run, curriculum: Curriculum, logger: Run
                 "dropped_fraction": sum(t["dropped"] for t in totals) / sum(t["groups"] for t in totals),
                 "tokens_per_s": sum(t["generated_tokens"] for t in totals) / step_time,
                 "rollout_time": t_rollout,
-                "reference_time": t_reference,  # reference (and old-policy) forwards
+                "reference_time": t_reference,  # reference forwards
                 "train_time": t_train,  # forward/backward passes and optimizer step
                 "train_cpu_time": cpu_train,  # the same in CPU seconds of this process (all its threads)
                 "train_positions": sum(m["ids"].numel() + (m["prefix_ids"].numel() if "prefix_ids" in m else 0) for m in micro) * config.mu,

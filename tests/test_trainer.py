@@ -151,6 +151,40 @@ def test_groups_without_signal_are_not_trained_and_the_step_is_unchanged(tmp_pat
         torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6)
 
 
+def test_later_passes_reuse_the_first_pass_log_probs_of_the_sampling_weights(tmp_path, tiny_model_dir, monkeypatch):
+    """With mu 2 the old log-probs come from the first pass (no forward of their own): the first
+    pass's ratio is exactly 1, and the second pass's old log-probs of every micro-batch equal a
+    fresh no-grad forward of the weights that sampled the batch (loaded again from disk)."""
+    calls, losses = [], []
+    token_logps, grpo_loss = trainer_module.token_logps, trainer_module.grpo_loss
+
+    def recording_logps(model, m, autocast, with_entropy=False):
+        out = token_logps(model, m, autocast, with_entropy=with_entropy)
+        calls.append(m)
+        return out
+
+    def recording_loss(logps, old, *args, **kwargs):
+        losses.append((logps.detach().clone(), old.clone()))
+        return grpo_loss(logps, old, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "token_logps", recording_logps)
+    monkeypatch.setattr(trainer_module, "grpo_loss", recording_loss)
+    mix = [{"id": "test/Parity-v0"}]
+    train(make_config(tmp_path / "run", tiny_model_dir, mix, steps=1, prompts_per_step=4, micro_batch_size=4, mu=2, beta=0.0, dynamic_sampling=False, learning_rate=1e-2, bf16=False))
+    micro = len(losses) // 2
+    assert micro >= 2 and len(calls) == len(losses) == 2 * micro  # two passes, no other forward
+    sampler, _ = load_policy(str(tiny_model_dir))
+    for index in range(micro):
+        (first, first_old), (second, second_old) = losses[index], losses[index + micro]
+        assert torch.equal(first_old, first)  # ratio 1 on the first pass
+        assert torch.equal(second_old, first_old)  # the second pass reuses them
+        assert not torch.allclose(second, second_old)  # the weights moved in between
+        with torch.no_grad():
+            fresh, _ = token_logps(sampler, calls[index], None)
+        mask = calls[index]["mask"].bool()
+        torch.testing.assert_close(second_old[mask], fresh[mask], rtol=1e-5, atol=1e-5)
+
+
 def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, tiny_model_dir, monkeypatch):
     mix = [{"id": "test/Parity-v0"}, {"id": "test/Echo-v0", "weight": 0.5}]
     fields = dict(steps=3, max_new_tokens=8, checkpoint_every=1, keep_checkpoints=1, mu=2, lr_schedule="cosine", warmup_steps=1, curriculum=True, curriculum_window=4)
