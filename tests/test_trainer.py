@@ -182,7 +182,12 @@ def test_later_passes_reuse_the_first_pass_log_probs_of_the_sampling_weights(tmp
         with torch.no_grad():
             fresh, _ = token_logps(sampler, calls[index], None)
         mask = calls[index]["mask"].bool()
-        torch.testing.assert_close(second_old[mask], fresh[mask], rtol=1e-5, atol=1e-5)
+        # The training forward (grad on) and a no-grad forward may take different CPU kernels:
+        # CI measured 1e-3 apart on log-probs near -10 (relative 1e-4), far below what a PPO
+        # ratio notices (clip 0.2). Weights that had moved would be off by far more: the second
+        # pass's own log-probs are 0.1-1 away, and that is what the last line guards.
+        torch.testing.assert_close(second_old[mask], fresh[mask], rtol=1e-3, atol=1e-3)
+        assert (second_old[mask] - fresh[mask]).abs().max() < 0.05 * (second[mask] - fresh[mask]).abs().max()
 
 
 def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, tiny_model_dir, monkeypatch):
