@@ -44,6 +44,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from thinkgym.agents.attention import use_training_attention
 from thinkgym.agents.checkpoint import latest_checkpoint, save_model, write_checkpoint
 from thinkgym.agents.faults import StopSignals, TrainingDiverged, TrainingStopped, all_finite, fault_point
 from thinkgym.agents.policy import load_policy
@@ -164,6 +165,7 @@ def start_run(config: RunConfig, resume: bool, stop: StopSignals, *, stage: str,
 
     torch.manual_seed(config.seed)  # LoRA init: the same on every process
     policy, tokenizer = load_policy(config.model)
+    use_training_attention(policy)  # SDPA's values, a faster backward on a CPU (agents/attention.py)
     frozen = None
     if config.lora:
         from peft import LoraConfig, PeftModel, get_peft_model
